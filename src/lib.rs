@@ -1,0 +1,12 @@
+//! # zkproto
+//!
+//! The wire protocol of ZKTeco attendance and access-control terminals
+//! (TCP/UDP port 4370), as a sans-IO core with tokio adapters.
+//!
+//! * [`terminal`]: the terminal protocol — framing, checksum, commands,
+//!   comm key, records — with no I/O, testable on byte slices; and (feature
+//!   `codec`) tokio-util `Decoder`/`Encoder` adapters for TCP, UDP and serial.
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod terminal;

@@ -1,0 +1,33 @@
+//! The ZKTeco standalone-terminal protocol ("ZK protocol", port 4370).
+//!
+//! Layers, from the bytes up:
+//!
+//! * [`checksum`]: the 16-bit ones'-complement `in_chksum` (§1.4);
+//! * [`frame`]: the three envelopes — TCP (`50 50 82 7d` + length), UDP (none)
+//!   and RS232/RS485 (device id + own checksum) — as pure functions;
+//! * [`packet`]: the 8-byte command header and its data (§1.3);
+//! * [`command`]: command ids, reply codes, event flags, table ids (§2);
+//! * [`sequence`]: reply-id rules for clients and devices (§1.5);
+//! * [`commkey`]: the `CMD_AUTH` key scrambling (§3.2);
+//! * [`request`]: typed request builders;
+//! * [`record`]: users, attendance, templates, sizes, options, events, door
+//!   state, bulk-read descriptors, device time;
+//! * `codec` (feature `codec`): tokio-util adapters over the framing.
+//!
+//! Nothing here performs I/O or reads a clock.
+
+pub mod checksum;
+#[cfg(feature = "codec")]
+pub mod codec;
+pub mod command;
+pub mod commkey;
+pub mod error;
+pub mod frame;
+pub mod packet;
+pub mod record;
+pub mod request;
+pub mod sequence;
+
+pub use command::{Command, EventFlag, EventMask, ReplyCode, TableId};
+pub use error::{EncodeError, WireError};
+pub use packet::{ChecksumMode, Packet};
