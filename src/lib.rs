@@ -7,6 +7,9 @@
 //!   comm key, records — with no I/O, testable on byte slices; and (feature
 //!   `codec`) tokio-util `Decoder`/`Encoder` adapters for TCP, UDP and serial.
 #![forbid(unsafe_code)]
+// Library code never unwraps: wire data must not be able to panic it.
+#![warn(clippy::unwrap_used, clippy::expect_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod terminal;

@@ -12,11 +12,16 @@
 //! * [`request`]: typed request builders;
 //! * [`record`]: users, attendance, templates, sizes, options, events, door
 //!   state, bulk-read descriptors, device time;
-//! * `codec` (feature `codec`): tokio-util adapters over the framing.
+//! * `codec` (feature `codec`): tokio-util adapters over the framing;
+//! * [`session`]: the client's sans-IO session (reply matching, bulk reads);
+//! * `client` (feature `client`): the async tokio client, TCP and UDP;
+//! * `sim` (feature `simulator`): a stateful device simulator and its server.
 //!
 //! Nothing here performs I/O or reads a clock.
 
 pub mod checksum;
+#[cfg(feature = "client")]
+pub mod client;
 #[cfg(feature = "codec")]
 pub mod codec;
 pub mod command;
@@ -27,6 +32,9 @@ pub mod packet;
 pub mod record;
 pub mod request;
 pub mod sequence;
+pub mod session;
+#[cfg(feature = "simulator")]
+pub mod sim;
 
 pub use command::{Command, EventFlag, EventMask, ReplyCode, TableId};
 pub use error::{EncodeError, WireError};

@@ -39,7 +39,7 @@ pub struct DoorState {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum DoorPolarity {
-    /// 1 = open, 0 = closed (TFT devices, [ZKP] captures of an F19).
+    /// 1 = open, 0 = closed (TFT devices, \[ZKP\] captures of an F19).
     #[default]
     OneIsOpen,
     /// 0 = open, 1 = closed (ZEM200 GPIO variant: `sensor − DOOR_SENSOR_OPEN`).
@@ -92,8 +92,16 @@ impl DoorState {
     pub fn parse(data: &[u8]) -> Result<DoorState, RecordError> {
         match data {
             [raw] => Ok(DoorState { raw: *raw }),
-            [] => Err(RecordError::Truncated { what: "door state", offset: 0, need: 1, got: 0 }),
-            [_, rest @ ..] => Err(RecordError::TrailingBytes { what: "door state", extra: rest.len() }),
+            [] => Err(RecordError::Truncated {
+                what: "door state",
+                offset: 0,
+                need: 1,
+                got: 0,
+            }),
+            [_, rest @ ..] => Err(RecordError::TrailingBytes {
+                what: "door state",
+                extra: rest.len(),
+            }),
         }
     }
 
@@ -160,7 +168,7 @@ impl DoorState {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum UnlockUnit {
-    /// Whole seconds ([ZKP], ZEM200 MCU firmware).
+    /// Whole seconds (\[ZKP\], ZEM200 MCU firmware).
     Seconds,
     /// Tenths of a second (pyzk: `seconds × 10`).
     #[default]
@@ -236,10 +244,18 @@ pub fn unlock_request(raw: u32) -> Bytes {
 /// ```
 pub fn parse_unlock_request(data: &[u8]) -> Result<u32, RecordError> {
     if data.is_empty() {
-        return Err(RecordError::Truncated { what: "unlock request", offset: 0, need: 4, got: 0 });
+        return Err(RecordError::Truncated {
+            what: "unlock request",
+            offset: 0,
+            need: 4,
+            got: 0,
+        });
     }
     if data.len() > 4 {
-        return Err(RecordError::TrailingBytes { what: "unlock request", extra: data.len() - 4 });
+        return Err(RecordError::TrailingBytes {
+            what: "unlock request",
+            extra: data.len() - 4,
+        });
     }
     let mut w = [0u8; 4];
     for (dst, src) in w.iter_mut().zip(data) {
@@ -249,6 +265,7 @@ pub fn parse_unlock_request(data: &[u8]) -> Result<u32, RecordError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
@@ -256,26 +273,42 @@ mod tests {
     #[test]
     fn pyzk_unlock_three_seconds() {
         // pyzk `unlock(time=3)` sends `1e 00 00 00` (§8.1).
-        let raw = UnlockUnit::Tenths.raw_value(Duration::from_secs(3)).unwrap();
+        let raw = UnlockUnit::Tenths
+            .raw_value(Duration::from_secs(3))
+            .unwrap();
         assert_eq!(&unlock_request(raw)[..], [0x1e, 0, 0, 0]);
-        assert_eq!(UnlockUnit::Seconds.raw_value(Duration::from_secs(3)).unwrap(), 3);
+        assert_eq!(
+            UnlockUnit::Seconds
+                .raw_value(Duration::from_secs(3))
+                .unwrap(),
+            3
+        );
     }
 
     #[test]
     fn polarity_is_opposite() {
         for raw in 0..=0xFEu8 {
             let s = DoorState { raw };
-            assert_ne!(s.status(DoorPolarity::OneIsOpen), s.status(DoorPolarity::ZeroIsOpen));
+            assert_ne!(
+                s.status(DoorPolarity::OneIsOpen),
+                s.status(DoorPolarity::ZeroIsOpen)
+            );
             assert_ne!(s.status(DoorPolarity::OneIsOpen), DoorStatus::Unknown);
         }
-        assert_eq!(DoorState { raw: 0xFF }.status(DoorPolarity::ZeroIsOpen), DoorStatus::Unknown);
+        assert_eq!(
+            DoorState { raw: 0xFF }.status(DoorPolarity::ZeroIsOpen),
+            DoorStatus::Unknown
+        );
     }
 
     #[test]
     fn parse_errors() {
         assert_eq!(
             DoorState::parse(&[1, 2, 3]),
-            Err(RecordError::TrailingBytes { what: "door state", extra: 2 })
+            Err(RecordError::TrailingBytes {
+                what: "door state",
+                extra: 2
+            })
         );
     }
 

@@ -117,11 +117,19 @@ fn split_pair<'a>(what: &'static str, s: &'a [u8]) -> Result<(&'a [u8], &'a [u8]
     let eq = s
         .iter()
         .position(|&b| b == b'=')
-        .ok_or(RecordError::InvalidField { what, field: "'=' separator", offset: s.len() })?;
+        .ok_or(RecordError::InvalidField {
+            what,
+            field: "'=' separator",
+            offset: s.len(),
+        })?;
     let (name, rest) = s.split_at(eq);
     let value = rest.get(1..).unwrap_or_default();
     if name.is_empty() {
-        return Err(RecordError::InvalidField { what, field: "name", offset: 0 });
+        return Err(RecordError::InvalidField {
+            what,
+            field: "name",
+            offset: 0,
+        });
     }
     Ok((name, value))
 }
@@ -152,13 +160,22 @@ pub fn read_request(name: &str) -> Bytes {
 /// ```
 pub fn write_request(name: &str, value: &str) -> Result<Bytes, EncodeError> {
     if name.is_empty() {
-        return Err(EncodeError::OutOfRange { field: "option name", reason: "must not be empty" });
+        return Err(EncodeError::OutOfRange {
+            field: "option name",
+            reason: "must not be empty",
+        });
     }
     if name.contains(['=', '\0']) {
-        return Err(EncodeError::Unrepresentable { field: "option name", encoding: "option text" });
+        return Err(EncodeError::Unrepresentable {
+            field: "option name",
+            encoding: "option text",
+        });
     }
     if value.contains('\0') {
-        return Err(EncodeError::Unrepresentable { field: "option value", encoding: "option text" });
+        return Err(EncodeError::Unrepresentable {
+            field: "option value",
+            encoding: "option text",
+        });
     }
     Ok(encode_reply(name, value))
 }
@@ -192,7 +209,11 @@ pub fn parse_reply(data: &[u8]) -> Result<(String, String), RecordError> {
 pub fn parse_request(data: &[u8]) -> Result<String, RecordError> {
     let name = cut_at_nul(data);
     if name.is_empty() {
-        return Err(RecordError::InvalidField { what: "option request", field: "name", offset: 0 });
+        return Err(RecordError::InvalidField {
+            what: "option request",
+            field: "name",
+            offset: 0,
+        });
     }
     Ok(text(name))
 }
@@ -226,6 +247,7 @@ pub fn encode_reply(name: &str, value: &str) -> Bytes {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
@@ -234,18 +256,29 @@ mod tests {
     fn reply_errors_carry_position() {
         assert_eq!(
             parse_reply(b"abc\0=x"),
-            Err(RecordError::InvalidField { what: "option reply", field: "'=' separator", offset: 3 })
+            Err(RecordError::InvalidField {
+                what: "option reply",
+                field: "'=' separator",
+                offset: 3
+            })
         );
         assert_eq!(
             parse_reply(b"=x\0"),
-            Err(RecordError::InvalidField { what: "option reply", field: "name", offset: 0 })
+            Err(RecordError::InvalidField {
+                what: "option reply",
+                field: "name",
+                offset: 0
+            })
         );
         assert!(parse_reply(b"").is_err());
     }
 
     #[test]
     fn empty_value_is_allowed() {
-        assert_eq!(parse_reply(b"~OEMVendor=\0").unwrap(), ("~OEMVendor".into(), String::new()));
+        assert_eq!(
+            parse_reply(b"~OEMVendor=\0").unwrap(),
+            ("~OEMVendor".into(), String::new())
+        );
     }
 
     #[test]
@@ -255,7 +288,10 @@ mod tests {
 
     #[test]
     fn write_rejects_bad_names() {
-        assert!(matches!(write_request("", "1"), Err(EncodeError::OutOfRange { .. })));
+        assert!(matches!(
+            write_request("", "1"),
+            Err(EncodeError::OutOfRange { .. })
+        ));
         assert!(write_request("a\0b", "1").is_err());
     }
 

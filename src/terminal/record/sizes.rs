@@ -211,15 +211,14 @@ impl FreeSizes {
             });
         }
         if data.len() % 4 != 0 || data.len() > Self::MAX_WORDS * 4 {
-            return Err(RecordError::UnknownRecordSize { what: WHAT, len: data.len() });
+            return Err(RecordError::UnknownRecordSize {
+                what: WHAT,
+                len: data.len(),
+            });
         }
         let mut words: Vec<i32> = data
             .chunks_exact(4)
-            .map(|c| {
-                let mut w = [0u8; 4];
-                w.copy_from_slice(c);
-                i32::from_le_bytes(w)
-            })
+            .map(|c| c.first_chunk::<4>().map_or(0, |w| i32::from_le_bytes(*w)))
             .collect();
         let get = |i: usize| words.get(i).copied().unwrap_or(0);
         let mut s = FreeSizes {
@@ -313,7 +312,8 @@ impl FreeSizes {
         if index >= self.word_count() {
             return None;
         }
-        self.named(index).or_else(|| Some(self.words.get(index).copied().unwrap_or(0)))
+        self.named(index)
+            .or_else(|| Some(self.words.get(index).copied().unwrap_or(0)))
     }
 
     /// Sets word `index` (a named field when the index has a name). Indices
@@ -378,6 +378,7 @@ impl FreeSizes {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
@@ -401,7 +402,10 @@ mod tests {
         let data = words(&w);
         let s = FreeSizes::parse(&data).unwrap();
         assert_eq!((s.users, s.fingers, s.records, s.oplog), (2, 0, 0, 7));
-        assert_eq!((s.fingers_cap, s.users_cap, s.records_cap), (500, 500, 50_000));
+        assert_eq!(
+            (s.fingers_cap, s.users_cap, s.records_cap),
+            (500, 500, 50_000)
+        );
         assert_eq!((s.fingers_av, s.users_av, s.records_av), (500, 498, 50_000));
         assert_eq!((s.faces, s.faces_cap), (None, None));
         assert_eq!(&s.encode()[..], &data[..]);
@@ -436,10 +440,20 @@ mod tests {
 
     #[test]
     fn bad_lengths() {
-        assert!(matches!(FreeSizes::parse(&[]), Err(RecordError::Truncated { need: 80, got: 0, .. })));
+        assert!(matches!(
+            FreeSizes::parse(&[]),
+            Err(RecordError::Truncated {
+                need: 80,
+                got: 0,
+                ..
+            })
+        ));
         assert_eq!(
             FreeSizes::parse(&[0u8; 90]),
-            Err(RecordError::UnknownRecordSize { what: "free sizes", len: 90 })
+            Err(RecordError::UnknownRecordSize {
+                what: "free sizes",
+                len: 90
+            })
         );
         assert!(FreeSizes::parse(&[0u8; 260]).is_err());
         assert!(FreeSizes::parse(&[0u8; 256]).is_ok());

@@ -150,7 +150,9 @@ impl UserLayout {
     /// assert!(UserLayout::detect(100, None).is_err());
     /// ```
     pub fn detect(records_len: usize, user_count: Option<u32>) -> Result<UserLayout, RecordError> {
-        let count = user_count.and_then(|c| usize::try_from(c).ok()).filter(|&c| c > 0);
+        let count = user_count
+            .and_then(|c| usize::try_from(c).ok())
+            .filter(|&c| c > 0);
         if let Some(c) = count {
             if records_len % c == 0 {
                 if let Some(l) = Self::from_record_len(records_len / c) {
@@ -170,7 +172,10 @@ impl UserLayout {
             }
             (true, false) => Ok(UserLayout::Compact28),
             (false, true) => Ok(UserLayout::Extended72),
-            (false, false) => Err(RecordError::UnknownRecordSize { what: "user", len: records_len }),
+            (false, false) => Err(RecordError::UnknownRecordSize {
+                what: "user",
+                len: records_len,
+            }),
         }
     }
 }
@@ -234,7 +239,11 @@ impl Privilege {
 
     /// The same privilege with bit 0 set or cleared; other bits are kept.
     pub const fn with_disabled(self, disabled: bool) -> Privilege {
-        if disabled { Privilege(self.0 | 1) } else { Privilege(self.0 & !1) }
+        if disabled {
+            Privilege(self.0 | 1)
+        } else {
+            Privilege(self.0 & !1)
+        }
     }
 }
 
@@ -332,8 +341,16 @@ impl User {
     /// assert_eq!(u.group(), 1);
     /// assert!(User::new(UserLayout::Compact28, 3, "A1", TextEncoding::Utf8).is_err());
     /// ```
-    pub fn new(layout: UserLayout, uid: u16, user_id: &str, enc: TextEncoding) -> Result<User, EncodeError> {
-        let mut u = User { layout, raw: [0; MAX_RECORD] };
+    pub fn new(
+        layout: UserLayout,
+        uid: u16,
+        user_id: &str,
+        enc: TextEncoding,
+    ) -> Result<User, EncodeError> {
+        let mut u = User {
+            layout,
+            raw: [0; MAX_RECORD],
+        };
         u.set_uid(uid);
         u.set_group(1);
         u.set_user_id(user_id, enc)?;
@@ -350,12 +367,23 @@ impl User {
     pub fn parse(rec: &[u8], layout: UserLayout) -> Result<User, RecordError> {
         let need = layout.record_len();
         if rec.len() < need {
-            return Err(RecordError::Truncated { what: "user", offset: 0, need, got: rec.len() });
+            return Err(RecordError::Truncated {
+                what: "user",
+                offset: 0,
+                need,
+                got: rec.len(),
+            });
         }
         if rec.len() > need {
-            return Err(RecordError::TrailingBytes { what: "user", extra: rec.len() - need });
+            return Err(RecordError::TrailingBytes {
+                what: "user",
+                extra: rec.len() - need,
+            });
         }
-        let mut u = User { layout, raw: [0; MAX_RECORD] };
+        let mut u = User {
+            layout,
+            raw: [0; MAX_RECORD],
+        };
         u.put(0, rec);
         Ok(u)
     }
@@ -381,7 +409,9 @@ impl User {
     }
 
     fn slice(&self, off: usize, len: usize) -> &[u8] {
-        self.raw.get(off..off.saturating_add(len)).unwrap_or_default()
+        self.raw
+            .get(off..off.saturating_add(len))
+            .unwrap_or_default()
     }
 
     fn array<const N: usize>(&self, off: usize) -> [u8; N] {
@@ -499,7 +529,12 @@ impl User {
     /// Sets the name: encoded with `enc`, NUL-padded to the field size.
     /// A name longer than the field is refused ([`EncodeError::FieldTooLong`])
     /// or cut at a character boundary, according to `overflow`.
-    pub fn set_name(&mut self, name: &str, enc: TextEncoding, overflow: Overflow) -> Result<(), EncodeError> {
+    pub fn set_name(
+        &mut self,
+        name: &str,
+        enc: TextEncoding,
+        overflow: Overflow,
+    ) -> Result<(), EncodeError> {
         let f = self.layout.fields().name;
         let bytes = enc.encode(name, "name", f.1, overflow)?;
         self.put_padded(f, &bytes);
@@ -547,10 +582,14 @@ impl User {
         match self.layout {
             UserLayout::Compact28 => {
                 if !user_id.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(out_of_range("user_id", "28-byte records need decimal digits"));
+                    return Err(out_of_range(
+                        "user_id",
+                        "28-byte records need decimal digits",
+                    ));
                 }
-                let v: u32 =
-                    user_id.parse().map_err(|_| out_of_range("user_id", "must fit in a u32"))?;
+                let v: u32 = user_id
+                    .parse()
+                    .map_err(|_| out_of_range("user_id", "must fit in a u32"))?;
                 if v == 0 {
                     return Err(out_of_range("user_id", "\"0\" is refused by the device"));
                 }
@@ -598,7 +637,11 @@ impl User {
             return Err(out_of_range("password", "only decimal digits are allowed"));
         }
         if password.len() > f.1 {
-            return Err(EncodeError::FieldTooLong { field: "password", len: password.len(), max: f.1 });
+            return Err(EncodeError::FieldTooLong {
+                field: "password",
+                len: password.len(),
+                max: f.1,
+            });
         }
         self.put_padded(f, password.as_bytes());
         Ok(())
@@ -699,6 +742,7 @@ pub fn encode_users(users: &[User]) -> Bytes {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -760,15 +804,27 @@ mod tests {
     #[test]
     fn detect_rules() {
         assert_eq!(UserLayout::detect(144, Some(2)), Ok(UserLayout::Extended72));
-        assert_eq!(UserLayout::detect(5040, Some(70)), Ok(UserLayout::Extended72));
-        assert_eq!(UserLayout::detect(28 * 5, Some(5)), Ok(UserLayout::Compact28));
+        assert_eq!(
+            UserLayout::detect(5040, Some(70)),
+            Ok(UserLayout::Extended72)
+        );
+        assert_eq!(
+            UserLayout::detect(28 * 5, Some(5)),
+            Ok(UserLayout::Compact28)
+        );
         // Count disagrees: fall back to divisibility.
-        assert_eq!(UserLayout::detect(28 * 5, Some(3)), Ok(UserLayout::Compact28));
+        assert_eq!(
+            UserLayout::detect(28 * 5, Some(3)),
+            Ok(UserLayout::Compact28)
+        );
         assert_eq!(UserLayout::detect(0, None), Ok(UserLayout::Extended72));
         assert_eq!(UserLayout::detect(504, Some(0)), Ok(UserLayout::Extended72));
         assert_eq!(
             UserLayout::detect(30, Some(1)),
-            Err(RecordError::UnknownRecordSize { what: "user", len: 30 })
+            Err(RecordError::UnknownRecordSize {
+                what: "user",
+                len: 30
+            })
         );
     }
 
@@ -777,8 +833,7 @@ mod tests {
         let raw = unhex(NED);
         let mut u = User::parse(&raw, UserLayout::Extended72).unwrap();
         u.set_card(1);
-        let diff: Vec<usize> =
-            (0..72).filter(|&i| u.as_bytes()[i] != raw[i]).collect();
+        let diff: Vec<usize> = (0..72).filter(|&i| u.as_bytes()[i] != raw[i]).collect();
         assert_eq!(diff, vec![35]);
         u.set_card(222);
         u.set_enabled(false);
@@ -796,9 +851,19 @@ mod tests {
         assert!(u.has_password());
         assert_eq!(
             u.set_password("123456789"),
-            Err(EncodeError::FieldTooLong { field: "password", len: 9, max: 8 })
+            Err(EncodeError::FieldTooLong {
+                field: "password",
+                len: 9,
+                max: 8
+            })
         );
-        assert!(matches!(u.set_password("12a"), Err(EncodeError::OutOfRange { field: "password", .. })));
+        assert!(matches!(
+            u.set_password("12a"),
+            Err(EncodeError::OutOfRange {
+                field: "password",
+                ..
+            })
+        ));
         u.set_password("").unwrap();
         assert!(!u.has_password());
         u.set_password("9").unwrap();
