@@ -32,9 +32,19 @@ fn vectors() -> Vec<Vector> {
         .map(|l| {
             let cols: Vec<&str> = l.split('|').map(str::trim).collect();
             let fields = (cols[2] != "-").then(|| {
-                (parse_num(cols[2]), parse_num(cols[3]), parse_num(cols[4]), parse_num(cols[5]), cols[6].parse().unwrap())
+                (
+                    parse_num(cols[2]),
+                    parse_num(cols[3]),
+                    parse_num(cols[4]),
+                    parse_num(cols[5]),
+                    cols[6].parse().unwrap(),
+                )
             });
-            Vector { name: cols[0].to_string(), bytes: hex::decode(cols[1]).unwrap(), fields }
+            Vector {
+                name: cols[0].to_string(),
+                bytes: hex::decode(cols[1]).unwrap(),
+                fields,
+            }
         })
         .collect()
 }
@@ -61,27 +71,74 @@ fn captured_frames_decode_and_reencode() {
 #[test]
 fn client_requests_match_pyzk_bytes() {
     let by_name = |prefix: &str| -> Vec<u8> {
-        vectors().into_iter().find(|v| v.name.starts_with(prefix)).unwrap_or_else(|| panic!("{prefix}")).bytes
+        vectors()
+            .into_iter()
+            .find(|v| v.name.starts_with(prefix))
+            .unwrap_or_else(|| panic!("{prefix}"))
+            .bytes
     };
     let tcp = |r: Request, s: u16, id: u16| tcp_frame(&r.into_packet(s, id)).to_vec();
     assert_eq!(tcp(Request::connect(), 0, 0), by_name("c_tcp_cmd_connect"));
-    assert_eq!(Request::connect().into_packet(0, 0).to_bytes().to_vec(), by_name("c_udp_cmd_connect"));
-    assert_eq!(tcp(Request::exit(), 0xFB2F, 1), by_name("c_cmd_exit_session_0xfb2f"));
-    assert_eq!(Request::exit().into_packet(0xFB2F, 1).to_bytes().to_vec(), by_name("c_same_over_udp"));
-    assert_eq!(tcp(Request::auth(CommKey::new(12), 0x45CF, 0x32), 0x45CF, 1), by_name("c_cmd_auth_comm_key_12"));
-    assert_eq!(tcp(Request::auth(CommKey::new(45), 0x45CF, 0x32), 0x45CF, 1), by_name("c_cmd_auth_comm_key_45"));
-    assert_eq!(tcp(Request::exit(), 0x45CF, 2), by_name("c_cmd_exit_session_0x45cf"));
-    assert_eq!(tcp(Request::get_free_sizes(), 0x45CF, 2), by_name("c_cmd_get_free_sizes"));
+    assert_eq!(
+        Request::connect().into_packet(0, 0).to_bytes().to_vec(),
+        by_name("c_udp_cmd_connect")
+    );
+    assert_eq!(
+        tcp(Request::exit(), 0xFB2F, 1),
+        by_name("c_cmd_exit_session_0xfb2f")
+    );
+    assert_eq!(
+        Request::exit().into_packet(0xFB2F, 1).to_bytes().to_vec(),
+        by_name("c_same_over_udp")
+    );
+    assert_eq!(
+        tcp(Request::auth(CommKey::new(12), 0x45CF, 0x32), 0x45CF, 1),
+        by_name("c_cmd_auth_comm_key_12")
+    );
+    assert_eq!(
+        tcp(Request::auth(CommKey::new(45), 0x45CF, 0x32), 0x45CF, 1),
+        by_name("c_cmd_auth_comm_key_45")
+    );
+    assert_eq!(
+        tcp(Request::exit(), 0x45CF, 2),
+        by_name("c_cmd_exit_session_0x45cf")
+    );
+    assert_eq!(
+        tcp(Request::get_free_sizes(), 0x45CF, 2),
+        by_name("c_cmd_get_free_sizes")
+    );
     let users = || Request::prepare_buffer(Command::UserTempRrq, 5, 0);
     assert_eq!(tcp(users(), 0x45CF, 20), by_name("c_1503_read_users"));
     assert_eq!(tcp(users(), 0x2058, 20), by_name("c_same_session_0x2058"));
-    assert_eq!(tcp(Request::free_data(), 0x3C5C, 23), by_name("c_cmd_free_data"));
+    assert_eq!(
+        tcp(Request::free_data(), 0x3C5C, 23),
+        by_name("c_cmd_free_data")
+    );
     // The captured option requests of §11.A are reproduced by the builders too.
-    assert_eq!(tcp(Request::read_option("~Platform").unwrap(), 0x8DF3, 12), by_name("a08_"));
-    assert_eq!(tcp(Request::read_option("WorkCode").unwrap(), 0x8DF3, 11), by_name("a10_"));
-    assert_eq!(tcp(Request::write_option("LockOn", "5").unwrap(), 0xC584, 71), by_name("a12_"));
-    assert_eq!(tcp(Request::write_option("AntiPassbackOn", "0").unwrap(), 0xC584, 67), by_name("a13_"));
-    assert_eq!(tcp(Request::read_option("~OS").unwrap(), 0xC0C5, 5), by_name("a00_"));
+    assert_eq!(
+        tcp(Request::read_option("~Platform").unwrap(), 0x8DF3, 12),
+        by_name("a08_")
+    );
+    assert_eq!(
+        tcp(Request::read_option("WorkCode").unwrap(), 0x8DF3, 11),
+        by_name("a10_")
+    );
+    assert_eq!(
+        tcp(Request::write_option("LockOn", "5").unwrap(), 0xC584, 71),
+        by_name("a12_")
+    );
+    assert_eq!(
+        tcp(
+            Request::write_option("AntiPassbackOn", "0").unwrap(),
+            0xC584,
+            67
+        ),
+        by_name("a13_")
+    );
+    assert_eq!(
+        tcp(Request::read_option("~OS").unwrap(), 0xC0C5, 5),
+        by_name("a00_")
+    );
 }
 
 #[test]
@@ -103,14 +160,22 @@ fn checksum_vectors_of_11b() {
     without[3] = 0;
     assert_eq!(checksum(&without), 0x175A);
     let odd = hex::decode("d007296af38d0a0009").unwrap();
-    assert_eq!(Packet::decode(&odd, ChecksumMode::Strict).unwrap().checksum(), 0x6A29);
+    assert_eq!(
+        Packet::decode(&odd, ChecksumMode::Strict)
+            .unwrap()
+            .checksum(),
+        0x6A29
+    );
 }
 
 fn all_captured_stream() -> (Vec<u8>, Vec<Packet>) {
     let f = TcpFraming::default();
     let mut stream = Vec::new();
     let mut packets = Vec::new();
-    for v in vectors().iter().filter(|v| v.bytes.starts_with(&[0x50, 0x50])) {
+    for v in vectors()
+        .iter()
+        .filter(|v| v.bytes.starts_with(&[0x50, 0x50]))
+    {
         stream.extend_from_slice(&v.bytes);
         packets.push(f.decode(&v.bytes, ChecksumMode::Strict).unwrap().unwrap().0);
     }

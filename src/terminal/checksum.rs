@@ -24,19 +24,18 @@ pub fn fold_sum(initial: u32, data: &[u8]) -> u32 {
     // 8-byte chunks with two independent lanes lets the compiler vectorise it.
     let mut lo: u64 = u64::from(initial);
     let mut hi: u64 = 0;
-    let mut chunks = data.chunks_exact(8);
-    for c in &mut chunks {
-        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+    let (words, rest) = data.as_chunks::<8>();
+    for c in words {
+        let w = u64::from_le_bytes(*c);
         lo += w & 0xFFFF_FFFF;
         hi += w >> 32;
     }
     let mut sum = lo + hi;
-    let rest = chunks.remainder();
-    let mut pairs = rest.chunks_exact(2);
-    for p in &mut pairs {
-        sum += u64::from(u16::from_le_bytes([p[0], p[1]]));
+    let (pairs, last) = rest.as_chunks::<2>();
+    for p in pairs {
+        sum += u64::from(u16::from_le_bytes(*p));
     }
-    if let [last] = pairs.remainder() {
+    if let [last] = last {
         sum += u64::from(*last);
     }
     while sum >> 16 != 0 {
@@ -84,7 +83,7 @@ pub fn checksum_skipping(data: &[u8], field: usize) -> Option<u16> {
     let end = field.checked_add(2)?;
     let head = data.get(..field)?;
     let tail = data.get(end..)?;
-    if field % 2 != 0 {
+    if !field.is_multiple_of(2) {
         // Word alignment would shift; fall back to an explicit copy.
         let mut v = data.to_vec();
         v.get_mut(field..end)?.fill(0);
@@ -99,16 +98,15 @@ pub fn checksum_skipping(data: &[u8], field: usize) -> Option<u16> {
 #[doc(hidden)]
 pub fn checksum_reference(data: &[u8]) -> u16 {
     let mut sum: u32 = 0;
-    let mut i = 0;
-    while i + 1 < data.len() {
-        sum = sum.wrapping_add(u32::from(data[i]) | (u32::from(data[i + 1]) << 8));
+    let (pairs, last) = data.as_chunks::<2>();
+    for &[lo, hi] in pairs {
+        sum = sum.wrapping_add(u32::from(lo) | (u32::from(hi) << 8));
         if sum & 0x8000_0000 != 0 {
             sum = (sum & 0xFFFF) + (sum >> 16);
         }
-        i += 2;
     }
-    if i < data.len() {
-        sum = sum.wrapping_add(u32::from(data[i]));
+    if let [b] = last {
+        sum = sum.wrapping_add(u32::from(*b));
     }
     while sum >> 16 != 0 {
         sum = (sum & 0xFFFF) + (sum >> 16);
@@ -133,9 +131,15 @@ mod tests {
 
     #[test]
     fn fast_matches_reference_on_all_lengths() {
-        let data: Vec<u8> = (0..300u32).map(|i| (i.wrapping_mul(151) ^ 0xA5) as u8).collect();
+        let data: Vec<u8> = (0..300u32)
+            .map(|i| (i.wrapping_mul(151) ^ 0xA5) as u8)
+            .collect();
         for n in 0..data.len() {
-            assert_eq!(checksum(&data[..n]), checksum_reference(&data[..n]), "len {n}");
+            assert_eq!(
+                checksum(&data[..n]),
+                checksum_reference(&data[..n]),
+                "len {n}"
+            );
         }
         let ff = vec![0xFFu8; 70_000];
         assert_eq!(checksum(&ff), checksum_reference(&ff));
@@ -143,17 +147,22 @@ mod tests {
 
     #[test]
     fn skipping_matches_zeroed_copy() {
-        let mut pkt = vec![0x0b, 0x00, 0xb9, 0xe6, 0xf3, 0x8d, 0x0c, 0x00, 0x7e, 0x50, 0x6c];
+        let mut pkt = vec![
+            0x0b, 0x00, 0xb9, 0xe6, 0xf3, 0x8d, 0x0c, 0x00, 0x7e, 0x50, 0x6c,
+        ];
         let got = checksum_skipping(&pkt, 2);
         pkt[2] = 0;
         pkt[3] = 0;
         assert_eq!(got, Some(checksum(&pkt)));
-        assert_eq!(checksum_skipping(&pkt, 1), Some(checksum(&{
-            let mut v = pkt.clone();
-            v[1] = 0;
-            v[2] = 0;
-            v
-        })));
+        assert_eq!(
+            checksum_skipping(&pkt, 1),
+            Some(checksum(&{
+                let mut v = pkt.clone();
+                v[1] = 0;
+                v[2] = 0;
+                v
+            }))
+        );
         assert_eq!(checksum_skipping(&[1, 2], 2), None);
     }
 }

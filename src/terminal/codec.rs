@@ -57,7 +57,10 @@ pub struct TcpCodec {
 impl TcpCodec {
     /// A codec with a packet-length limit.
     pub fn with_max_packet(max_packet: usize) -> Self {
-        TcpCodec { framing: TcpFraming::with_max_packet(max_packet), checksum: ChecksumMode::Strict }
+        TcpCodec {
+            framing: TcpFraming::with_max_packet(max_packet),
+            checksum: ChecksumMode::Strict,
+        }
     }
 }
 
@@ -111,7 +114,10 @@ pub struct UdpCodec {
 
 impl Default for UdpCodec {
     fn default() -> Self {
-        UdpCodec { checksum: ChecksumMode::Strict, max_encode: 65_507 }
+        UdpCodec {
+            checksum: ChecksumMode::Strict,
+            max_encode: 65_507,
+        }
     }
 }
 
@@ -135,7 +141,11 @@ impl Encoder<&Packet> for UdpCodec {
     type Error = CodecError;
     fn encode(&mut self, item: &Packet, dst: &mut BytesMut) -> Result<(), CodecError> {
         if item.encoded_len() > self.max_encode {
-            return Err(EncodeError::PayloadTooLarge { len: item.encoded_len(), max: self.max_encode }.into());
+            return Err(EncodeError::PayloadTooLarge {
+                len: item.encoded_len(),
+                max: self.max_encode,
+            }
+            .into());
         }
         item.encode_to(dst);
         Ok(())
@@ -169,7 +179,10 @@ impl SerialCodec {
     /// accepts only frames carrying it.
     pub fn for_device(device_id: u8) -> Self {
         SerialCodec {
-            framing: SerialFraming { device_id: Some(device_id), ..SerialFraming::default() },
+            framing: SerialFraming {
+                device_id: Some(device_id),
+                ..SerialFraming::default()
+            },
             checksum: ChecksumMode::Strict,
             device_id,
         }
@@ -199,8 +212,15 @@ impl Decoder for SerialCodec {
                         }
                     }
                 }
-                Err(WireError::BadSerialHeader { .. } | WireError::TooLong { .. } | WireError::Truncated { .. })
-                | Err(WireError::ChecksumMismatch { what: "serial frame", .. }) => {
+                Err(
+                    WireError::BadSerialHeader { .. }
+                    | WireError::TooLong { .. }
+                    | WireError::Truncated { .. },
+                )
+                | Err(WireError::ChecksumMismatch {
+                    what: "serial frame",
+                    ..
+                }) => {
                     // Line noise: drop one byte and look for the next header.
                     if let Some(&b) = src.first() {
                         tracing::debug!(byte = b, "serial resync: dropping one byte");
@@ -239,7 +259,9 @@ mod tests {
     fn serial_resyncs_after_noise() {
         let mut codec = SerialCodec::for_device(3);
         let mut buf = BytesMut::from(&[0x00, 0x13, 0x37][..]);
-        codec.encode(Packet::new(Command::Connect, 0, 0, &[][..]), &mut buf).unwrap();
+        codec
+            .encode(Packet::new(Command::Connect, 0, 0, &[][..]), &mut buf)
+            .unwrap();
         let p = codec.decode(&mut buf).unwrap().unwrap();
         assert_eq!(p.command(), Command::Connect);
         assert!(buf.is_empty());
@@ -251,7 +273,13 @@ mod tests {
         let mut buf = BytesMut::from(&[0x50, 0x50, 0x82, 0x7d, 0x00, 0x00, 0x00, 0x40][..]);
         let cap_before = buf.capacity();
         let err = codec.decode(&mut buf).unwrap_err();
-        assert!(matches!(err, CodecError::Wire(WireError::TooLong { len: 0x4000_0000, max: 1024 })));
+        assert!(matches!(
+            err,
+            CodecError::Wire(WireError::TooLong {
+                len: 0x4000_0000,
+                max: 1024
+            })
+        ));
         assert!(buf.capacity() <= cap_before.max(64));
     }
 }

@@ -406,7 +406,10 @@ impl ReplyCode {
     /// Whether this code reports success (pyzk treats `CMD_ACK_OK`,
     /// `CMD_PREPARE_DATA` and `CMD_DATA` as success).
     pub const fn is_ok(self) -> bool {
-        matches!(self, ReplyCode::AckOk | ReplyCode::PrepareData | ReplyCode::Data)
+        matches!(
+            self,
+            ReplyCode::AckOk | ReplyCode::PrepareData | ReplyCode::Data
+        )
     }
 
     /// A short English explanation for people reading an error message.
@@ -420,7 +423,9 @@ impl ReplyCode {
             ReplyCode::AckUnauth => {
                 "the device requires a communication key (comm key) and it was missing or wrong"
             }
-            ReplyCode::AckUnknown => "the device does not know this command (unsupported by its firmware)",
+            ReplyCode::AckUnknown => {
+                "the device does not know this command (unsupported by its firmware)"
+            }
             ReplyCode::AckErrorCmd => "the device rejected the command order",
             ReplyCode::AckErrorInit => "the device is not initialised",
             ReplyCode::AckErrorData => "the device rejected the data",

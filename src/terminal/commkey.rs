@@ -90,11 +90,20 @@ mod tests {
     #[test]
     fn reference_vectors() {
         let s = 0x45CF;
-        assert_eq!(make_key(CommKey::new(12), s, 0x32), [0x61, 0x4d, 0x32, 0x3c]);
-        assert_eq!(make_key(CommKey::new(45), s, 0x32), [0x61, 0xc9, 0x32, 0x3c]);
+        assert_eq!(
+            make_key(CommKey::new(12), s, 0x32),
+            [0x61, 0x4d, 0x32, 0x3c]
+        );
+        assert_eq!(
+            make_key(CommKey::new(45), s, 0x32),
+            [0x61, 0xc9, 0x32, 0x3c]
+        );
         assert_eq!(make_key(CommKey::new(0), s, 0x32), [0x61, 0x7d, 0x32, 0x3c]);
         assert_eq!(make_key(CommKey::new(1), s, 0x32), [0x61, 0xfd, 0x32, 0x3c]);
-        assert_eq!(make_key(CommKey::new(123_456), s, 0x32), [0x26, 0x7f, 0x32, 0xbc]);
+        assert_eq!(
+            make_key(CommKey::new(123_456), s, 0x32),
+            [0x26, 0x7f, 0x32, 0xbc]
+        );
     }
 
     #[test]
@@ -105,6 +114,10 @@ mod tests {
             assert!(!check_key(&a, CommKey::new(999_998), 0x1234));
         }
         assert!(!check_key(&[1, 2, 3], CommKey::new(1), 1));
-        assert!(!check_key(&[0x61, 0xfd, 0x32, 0x3c, 0], CommKey::new(1), 0x45CF));
+        assert!(!check_key(
+            &[0x61, 0xfd, 0x32, 0x3c, 0],
+            CommKey::new(1),
+            0x45CF
+        ));
     }
 }

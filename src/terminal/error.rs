@@ -12,13 +12,17 @@ use thiserror::Error;
 #[non_exhaustive]
 pub enum WireError {
     /// The TCP envelope did not start with `50 50 82 7d`.
-    #[error("bad TCP envelope magic {found:02x?} (expected [50, 50, 82, 7d]); the stream is not a ZK terminal stream or lost sync")]
+    #[error(
+        "bad TCP envelope magic {found:02x?} (expected [50, 50, 82, 7d]); the stream is not a ZK terminal stream or lost sync"
+    )]
     BadMagic {
         /// The first four bytes received.
         found: [u8; 4],
     },
     /// The bytes look like a C3/inBio access-panel frame (`aa … 55`), not a terminal packet.
-    #[error("the peer speaks the C3/inBio access-panel protocol (frame starts with 0xaa), not the terminal protocol")]
+    #[error(
+        "the peer speaks the C3/inBio access-panel protocol (frame starts with 0xaa), not the terminal protocol"
+    )]
     LooksLikeC3Panel,
     /// A length field announced more than the configured maximum; nothing was buffered.
     #[error("frame length {len} exceeds the limit of {max} bytes")]

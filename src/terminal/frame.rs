@@ -78,14 +78,20 @@ pub struct TcpFraming {
 
 impl Default for TcpFraming {
     fn default() -> Self {
-        TcpFraming { max_packet: DEFAULT_MAX_PACKET, tag_check: TagCheck::Full }
+        TcpFraming {
+            max_packet: DEFAULT_MAX_PACKET,
+            tag_check: TagCheck::Full,
+        }
     }
 }
 
 impl TcpFraming {
     /// Framing with a given packet-length limit.
     pub fn with_max_packet(max_packet: usize) -> Self {
-        TcpFraming { max_packet, ..Self::default() }
+        TcpFraming {
+            max_packet,
+            ..Self::default()
+        }
     }
 
     /// Inspects the start of `buf`. Malformed tags are reported as soon as
@@ -114,19 +120,30 @@ impl TcpFraming {
             }
         }
         let Some(env) = buf.first_chunk::<TCP_HEADER_LEN>() else {
-            return Ok(Peek::Incomplete { needed: TCP_HEADER_LEN - buf.len() });
+            return Ok(Peek::Incomplete {
+                needed: TCP_HEADER_LEN - buf.len(),
+            });
         };
         let len = u32::from_le_bytes([env[4], env[5], env[6], env[7]]);
         let len_usize = usize::try_from(len).unwrap_or(usize::MAX);
         if len_usize > self.max_packet {
-            return Err(WireError::TooLong { len: u64::from(len), max: self.max_packet });
+            return Err(WireError::TooLong {
+                len: u64::from(len),
+                max: self.max_packet,
+            });
         }
         if len_usize < HEADER_LEN {
-            return Err(WireError::Truncated { what: "TCP frame packet", need: HEADER_LEN, got: len_usize });
+            return Err(WireError::Truncated {
+                what: "TCP frame packet",
+                need: HEADER_LEN,
+                got: len_usize,
+            });
         }
         let frame_len = TCP_HEADER_LEN + len_usize;
         if buf.len() < frame_len {
-            Ok(Peek::Incomplete { needed: frame_len - buf.len() })
+            Ok(Peek::Incomplete {
+                needed: frame_len - buf.len(),
+            })
         } else {
             Ok(Peek::Complete { frame_len })
         }
@@ -134,7 +151,11 @@ impl TcpFraming {
 
     /// Decodes the first complete frame of `buf`, returning the packet and
     /// the number of bytes consumed, or `Ok(None)` if more bytes are needed.
-    pub fn decode(&self, buf: &[u8], mode: ChecksumMode) -> Result<Option<(Packet, usize)>, WireError> {
+    pub fn decode(
+        &self,
+        buf: &[u8],
+        mode: ChecksumMode,
+    ) -> Result<Option<(Packet, usize)>, WireError> {
         match self.peek(buf)? {
             Peek::Incomplete { .. } => Ok(None),
             Peek::Complete { frame_len } => {
@@ -197,7 +218,11 @@ pub struct SerialFraming {
 
 impl Default for SerialFraming {
     fn default() -> Self {
-        SerialFraming { device_id: None, max_packet: MAX_SERIAL_PACKET, checksum: ChecksumMode::Strict }
+        SerialFraming {
+            device_id: None,
+            max_packet: MAX_SERIAL_PACKET,
+            checksum: ChecksumMode::Strict,
+        }
     }
 }
 
@@ -213,34 +238,54 @@ pub struct SerialFrame {
 impl SerialFraming {
     /// Inspects the start of `buf` (see [`TcpFraming::peek`]).
     pub fn peek(&self, buf: &[u8]) -> Result<Peek, WireError> {
-        if let (Some(a), Some(b)) = (buf.first(), buf.get(1)) {
-            if a != b {
-                return Err(WireError::BadSerialHeader { offset: 1, reason: "the two device-id bytes differ" });
-            }
+        if let (Some(a), Some(b)) = (buf.first(), buf.get(1))
+            && a != b
+        {
+            return Err(WireError::BadSerialHeader {
+                offset: 1,
+                reason: "the two device-id bytes differ",
+            });
         }
-        if let Some(&c) = buf.get(2) {
-            if c != CMD_RS {
-                return Err(WireError::BadSerialHeader { offset: 2, reason: "command byte is not CMD_RS (0x81)" });
-            }
+        if let Some(&c) = buf.get(2)
+            && c != CMD_RS
+        {
+            return Err(WireError::BadSerialHeader {
+                offset: 2,
+                reason: "command byte is not CMD_RS (0x81)",
+            });
         }
-        if let Some(&c) = buf.get(3) {
-            if c != 0xFF - CMD_RS {
-                return Err(WireError::BadSerialHeader { offset: 3, reason: "check byte is not 0x7e" });
-            }
+        if let Some(&c) = buf.get(3)
+            && c != 0xFF - CMD_RS
+        {
+            return Err(WireError::BadSerialHeader {
+                offset: 3,
+                reason: "check byte is not 0x7e",
+            });
         }
         let Some(h) = buf.first_chunk::<SERIAL_HEADER_LEN>() else {
-            return Ok(Peek::Incomplete { needed: SERIAL_HEADER_LEN - buf.len() });
+            return Ok(Peek::Incomplete {
+                needed: SERIAL_HEADER_LEN - buf.len(),
+            });
         };
         let len = usize::from(u16::from_le_bytes([h[4], h[5]]));
         if len > self.max_packet {
-            return Err(WireError::TooLong { len: len as u64, max: self.max_packet });
+            return Err(WireError::TooLong {
+                len: len as u64,
+                max: self.max_packet,
+            });
         }
         if len < HEADER_LEN {
-            return Err(WireError::Truncated { what: "serial frame packet", need: HEADER_LEN, got: len });
+            return Err(WireError::Truncated {
+                what: "serial frame packet",
+                need: HEADER_LEN,
+                got: len,
+            });
         }
         let frame_len = SERIAL_HEADER_LEN + len;
         if buf.len() < frame_len {
-            Ok(Peek::Incomplete { needed: frame_len - buf.len() })
+            Ok(Peek::Incomplete {
+                needed: frame_len - buf.len(),
+            })
         } else {
             Ok(Peek::Complete { frame_len })
         }
@@ -250,14 +295,23 @@ impl SerialFraming {
     /// bytes consumed, or `Ok(None)` if more bytes are needed. A frame for
     /// another device id is consumed and returned as `Ok(Some((None, n)))`.
     #[allow(clippy::type_complexity)]
-    pub fn decode(&self, buf: &[u8], inner: ChecksumMode) -> Result<Option<(Option<SerialFrame>, usize)>, WireError> {
+    pub fn decode(
+        &self,
+        buf: &[u8],
+        inner: ChecksumMode,
+    ) -> Result<Option<(Option<SerialFrame>, usize)>, WireError> {
         let frame_len = match self.peek(buf)? {
             Peek::Incomplete { .. } => return Ok(None),
             Peek::Complete { frame_len } => frame_len,
         };
         let frame = buf.get(..frame_len).unwrap_or_default();
-        let (head, rest) = frame.split_at_checked(SERIAL_HEADER_LEN).unwrap_or((frame, &[]));
-        let received = u16::from_le_bytes([head.get(6).copied().unwrap_or(0), head.get(7).copied().unwrap_or(0)]);
+        let (head, rest) = frame
+            .split_at_checked(SERIAL_HEADER_LEN)
+            .unwrap_or((frame, &[]));
+        let received = u16::from_le_bytes([
+            head.get(6).copied().unwrap_or(0),
+            head.get(7).copied().unwrap_or(0),
+        ]);
         let zeroed = [
             head.first().copied().unwrap_or(0),
             head.get(1).copied().unwrap_or(0),
@@ -272,10 +326,18 @@ impl SerialFraming {
         if expected != received {
             match self.checksum {
                 ChecksumMode::Strict => {
-                    return Err(WireError::ChecksumMismatch { what: "serial frame", expected, received });
+                    return Err(WireError::ChecksumMismatch {
+                        what: "serial frame",
+                        expected,
+                        received,
+                    });
                 }
                 ChecksumMode::Lenient => {
-                    tracing::warn!(expected, received, "accepting serial frame with bad checksum (lenient mode)");
+                    tracing::warn!(
+                        expected,
+                        received,
+                        "accepting serial frame with bad checksum (lenient mode)"
+                    );
                 }
             }
         }
@@ -301,14 +363,30 @@ impl SerialFraming {
 /// assert_eq!(used, out.len());
 /// assert_eq!(frame.unwrap().packet.command(), Command::Connect);
 /// ```
-pub fn encode_serial(device_id: u8, packet: &Packet, dst: &mut BytesMut) -> Result<(), crate::terminal::EncodeError> {
+pub fn encode_serial(
+    device_id: u8,
+    packet: &Packet,
+    dst: &mut BytesMut,
+) -> Result<(), crate::terminal::EncodeError> {
     let n = packet.encoded_len();
     if n > MAX_SERIAL_PACKET {
-        return Err(crate::terminal::EncodeError::PayloadTooLarge { len: n, max: MAX_SERIAL_PACKET });
+        return Err(crate::terminal::EncodeError::PayloadTooLarge {
+            len: n,
+            max: MAX_SERIAL_PACKET,
+        });
     }
     let inner = packet.to_bytes();
     let len = (n as u16).to_le_bytes();
-    let head = [device_id, device_id, CMD_RS, 0xFF - CMD_RS, len[0], len[1], 0, 0];
+    let head = [
+        device_id,
+        device_id,
+        CMD_RS,
+        0xFF - CMD_RS,
+        len[0],
+        len[1],
+        0,
+        0,
+    ];
     let sum = finish(fold_sum(fold_sum(0, &head), &inner));
     dst.reserve(SERIAL_HEADER_LEN + n);
     dst.put_slice(&head[..6]);
@@ -324,14 +402,34 @@ mod tests {
     #[test]
     fn tcp_rejects_early() {
         let f = TcpFraming::default();
-        assert_eq!(f.peek(&[0x50, 0x51]), Err(WireError::BadMagic { found: [0x50, 0x51, 0, 0] }));
-        assert_eq!(f.peek(&[0xaa, 0x01, 0x76]), Err(WireError::LooksLikeC3Panel));
+        assert_eq!(
+            f.peek(&[0x50, 0x51]),
+            Err(WireError::BadMagic {
+                found: [0x50, 0x51, 0, 0]
+            })
+        );
+        assert_eq!(
+            f.peek(&[0xaa, 0x01, 0x76]),
+            Err(WireError::LooksLikeC3Panel)
+        );
         let huge = [0x50, 0x50, 0x82, 0x7d, 0xff, 0xff, 0xff, 0xff];
-        assert_eq!(f.peek(&huge), Err(WireError::TooLong { len: 0xffff_ffff, max: DEFAULT_MAX_PACKET }));
+        assert_eq!(
+            f.peek(&huge),
+            Err(WireError::TooLong {
+                len: 0xffff_ffff,
+                max: DEFAULT_MAX_PACKET
+            })
+        );
         let short = [0x50, 0x50, 0x82, 0x7d, 4, 0, 0, 0];
         assert!(matches!(f.peek(&short), Err(WireError::Truncated { .. })));
-        let lax = TcpFraming { tag_check: TagCheck::CommandOnly, ..f };
-        assert_eq!(lax.peek(&[0, 0, 0x82, 0x7d, 8, 0, 0, 0]), Ok(Peek::Incomplete { needed: 8 }));
+        let lax = TcpFraming {
+            tag_check: TagCheck::CommandOnly,
+            ..f
+        };
+        assert_eq!(
+            lax.peek(&[0, 0, 0x82, 0x7d, 8, 0, 0, 0]),
+            Ok(Peek::Incomplete { needed: 8 })
+        );
     }
 
     #[test]
@@ -339,14 +437,35 @@ mod tests {
         let p = Packet::new(2000u16, 7, 3, &b"abc"[..]);
         let mut out = BytesMut::new();
         encode_serial(5, &p, &mut out).unwrap();
-        let f = SerialFraming { device_id: Some(5), ..SerialFraming::default() };
+        let f = SerialFraming {
+            device_id: Some(5),
+            ..SerialFraming::default()
+        };
         let (got, n) = f.decode(&out, ChecksumMode::Strict).unwrap().unwrap();
         assert_eq!(n, out.len());
-        assert_eq!(got, Some(SerialFrame { device_id: 5, packet: p }));
-        let other = SerialFraming { device_id: Some(6), ..SerialFraming::default() };
-        assert_eq!(other.decode(&out, ChecksumMode::Strict).unwrap(), Some((None, out.len())));
+        assert_eq!(
+            got,
+            Some(SerialFrame {
+                device_id: 5,
+                packet: p
+            })
+        );
+        let other = SerialFraming {
+            device_id: Some(6),
+            ..SerialFraming::default()
+        };
+        assert_eq!(
+            other.decode(&out, ChecksumMode::Strict).unwrap(),
+            Some((None, out.len()))
+        );
         let mut bad = out.clone();
         bad[8] ^= 1;
-        assert!(matches!(f.decode(&bad, ChecksumMode::Strict), Err(WireError::ChecksumMismatch { what: "serial frame", .. })));
+        assert!(matches!(
+            f.decode(&bad, ChecksumMode::Strict),
+            Err(WireError::ChecksumMismatch {
+                what: "serial frame",
+                ..
+            })
+        ));
     }
 }

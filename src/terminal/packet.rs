@@ -60,7 +60,12 @@ impl Packet {
         reply_id: u16,
         data: impl Into<Bytes>,
     ) -> Self {
-        Packet { code: code.into(), session_id, reply_id, data: data.into() }
+        Packet {
+            code: code.into(),
+            session_id,
+            reply_id,
+            data: data.into(),
+        }
     }
 
     /// The code as a [`Command`].
@@ -139,28 +144,50 @@ impl Packet {
         if expected != received {
             match mode {
                 ChecksumMode::Strict => {
-                    return Err(WireError::ChecksumMismatch { what: "packet", expected, received });
+                    return Err(WireError::ChecksumMismatch {
+                        what: "packet",
+                        expected,
+                        received,
+                    });
                 }
                 ChecksumMode::Lenient => {
-                    tracing::warn!(expected, received, "accepting packet with bad checksum (lenient mode)");
+                    tracing::warn!(
+                        expected,
+                        received,
+                        "accepting packet with bad checksum (lenient mode)"
+                    );
                 }
             }
         }
-        Ok((u16::from_le_bytes([a, b]), u16::from_le_bytes([e, f]), u16::from_le_bytes([g, h])))
+        Ok((
+            u16::from_le_bytes([a, b]),
+            u16::from_le_bytes([e, f]),
+            u16::from_le_bytes([g, h]),
+        ))
     }
 
     /// Decodes one whole packet from a slice (the data is copied).
     pub fn decode(buf: &[u8], mode: ChecksumMode) -> Result<Packet, WireError> {
         let (code, session_id, reply_id) = Self::parse_header(buf, mode)?;
         let data = Bytes::copy_from_slice(buf.get(HEADER_LEN..).unwrap_or_default());
-        Ok(Packet { code, session_id, reply_id, data })
+        Ok(Packet {
+            code,
+            session_id,
+            reply_id,
+            data,
+        })
     }
 
     /// Decodes one whole packet from `Bytes` without copying the data.
     pub fn decode_bytes(buf: Bytes, mode: ChecksumMode) -> Result<Packet, WireError> {
         let (code, session_id, reply_id) = Self::parse_header(&buf, mode)?;
         let data = buf.slice(HEADER_LEN..);
-        Ok(Packet { code, session_id, reply_id, data })
+        Ok(Packet {
+            code,
+            session_id,
+            reply_id,
+            data,
+        })
     }
 }
 
@@ -171,7 +198,11 @@ impl fmt::Debug for Packet {
             format!("EVENT {}", self.event_flag())
         } else {
             let c = self.command();
-            if matches!(c, Command::Unknown(_)) { self.reply_code().to_string() } else { c.to_string() }
+            if matches!(c, Command::Unknown(_)) {
+                self.reply_code().to_string()
+            } else {
+                c.to_string()
+            }
         };
         f.debug_struct("Packet")
             .field("code", &name)
@@ -208,12 +239,20 @@ mod tests {
         bad[8] = 0x0a;
         assert_eq!(
             Packet::decode(&bad, ChecksumMode::Strict),
-            Err(WireError::ChecksumMismatch { what: "packet", expected: 0x6a28, received: 0x6a29 })
+            Err(WireError::ChecksumMismatch {
+                what: "packet",
+                expected: 0x6a28,
+                received: 0x6a29
+            })
         );
         assert!(Packet::decode(&bad, ChecksumMode::Lenient).is_ok());
         assert_eq!(
             Packet::decode(&good[..5], ChecksumMode::Strict),
-            Err(WireError::Truncated { what: "packet header", need: 8, got: 5 })
+            Err(WireError::Truncated {
+                what: "packet header",
+                need: 8,
+                got: 5
+            })
         );
     }
 

@@ -46,12 +46,18 @@ impl Request {
     /// A request with arbitrary data (escape hatch for commands this crate
     /// does not model).
     pub fn raw(command: impl Into<Command>, data: impl Into<Bytes>) -> Self {
-        Request { command: command.into(), data: data.into() }
+        Request {
+            command: command.into(),
+            data: data.into(),
+        }
     }
 
     /// A request without data.
     pub fn bare(command: Command) -> Self {
-        Request { command, data: Bytes::new() }
+        Request {
+            command,
+            data: Bytes::new(),
+        }
     }
 
     /// Assigns the session and reply ids.
@@ -69,7 +75,10 @@ impl Request {
     }
     /// `CMD_AUTH` with the comm key scrambled for `session_id` (§3.2).
     pub fn auth(key: CommKey, session_id: u16, tick: u8) -> Self {
-        Request::raw(Command::Auth, Bytes::copy_from_slice(&make_key(key, session_id, tick)))
+        Request::raw(
+            Command::Auth,
+            Bytes::copy_from_slice(&make_key(key, session_id, tick)),
+        )
     }
     /// `CMD_ENABLEDEVICE`.
     pub fn enable_device() -> Self {
@@ -139,7 +148,10 @@ impl Request {
     pub fn write_option(name: &str, value: &str) -> Result<Self, EncodeError> {
         check_option_name(name)?;
         if value.contains('\0') {
-            return Err(EncodeError::Unrepresentable { field: "option value", encoding: "NUL-terminated text" });
+            return Err(EncodeError::Unrepresentable {
+                field: "option value",
+                encoding: "NUL-terminated text",
+            });
         }
         let mut b = BytesMut::with_capacity(name.len() + value.len() + 2);
         b.put_slice(name.as_bytes());
@@ -147,7 +159,10 @@ impl Request {
         b.put_slice(value.as_bytes());
         b.put_u8(0);
         if b.len() > MAX_UDP_DATA {
-            return Err(EncodeError::PayloadTooLarge { len: b.len(), max: MAX_UDP_DATA });
+            return Err(EncodeError::PayloadTooLarge {
+                len: b.len(),
+                max: MAX_UDP_DATA,
+            });
         }
         Ok(Request::raw(Command::OptionsWrq, b.freeze()))
     }
@@ -191,7 +206,10 @@ impl Request {
     /// `CMD_DATA` carrying one upload chunk (at most 1024 bytes).
     pub fn data(chunk: Bytes) -> Result<Self, EncodeError> {
         if chunk.len() > MAX_UDP_DATA {
-            return Err(EncodeError::PayloadTooLarge { len: chunk.len(), max: MAX_UDP_DATA });
+            return Err(EncodeError::PayloadTooLarge {
+                len: chunk.len(),
+                max: MAX_UDP_DATA,
+            });
         }
         Ok(Request::raw(Command::Data, chunk))
     }
@@ -205,7 +223,10 @@ impl Request {
     }
     /// `CMD_DELETE_USER` by uid.
     pub fn delete_user(uid: u16) -> Self {
-        Request::raw(Command::DeleteUser, Bytes::copy_from_slice(&uid.to_le_bytes()))
+        Request::raw(
+            Command::DeleteUser,
+            Bytes::copy_from_slice(&uid.to_le_bytes()),
+        )
     }
     /// `CMD_CLEAR_DATA`: everything (`None`) or one table.
     pub fn clear_data(table: Option<TableId>) -> Self {
@@ -241,7 +262,11 @@ impl Request {
         Request::raw(Command::DeleteUserTemp, b.freeze())
     }
     /// `_CMD_DEL_USER_TEMP` (134): template(s) by user-id string; finger 13 = all.
-    pub fn delete_template_by_user_id(user_id: &str, finger: u8, enc: TextEncoding) -> Result<Self, EncodeError> {
+    pub fn delete_template_by_user_id(
+        user_id: &str,
+        finger: u8,
+        enc: TextEncoding,
+    ) -> Result<Self, EncodeError> {
         let id: [u8; 24] = enc.encode_padded(user_id, "user id", Overflow::Error)?;
         let mut b = BytesMut::with_capacity(25);
         b.put_slice(&id);
@@ -259,7 +284,10 @@ impl Request {
     }
     /// 110 with sub-command 12: commit a batch users + templates buffer (§5.3).
     pub fn save_user_templates() -> Self {
-        Request::raw(Command::SaveUserTemps, Bytes::from_static(&[0x0c, 0, 0, 0, 0, 0, 0x08, 0]))
+        Request::raw(
+            Command::SaveUserTemps,
+            Bytes::from_static(&[0x0c, 0, 0, 0, 0, 0, 0x08, 0]),
+        )
     }
     /// `CMD_UNLOCK` with the raw 4-byte value (unit is firmware-dependent, §8.1).
     pub fn unlock(raw: u32) -> Self {
@@ -273,10 +301,16 @@ impl Request {
 
 fn check_option_name(name: &str) -> Result<(), EncodeError> {
     if name.is_empty() || name.contains(['=', '\0']) {
-        return Err(EncodeError::OutOfRange { field: "option name", reason: "must be non-empty without '=' or NUL" });
+        return Err(EncodeError::OutOfRange {
+            field: "option name",
+            reason: "must be non-empty without '=' or NUL",
+        });
     }
     if name.len() + 1 > MAX_UDP_DATA {
-        return Err(EncodeError::PayloadTooLarge { len: name.len() + 1, max: MAX_UDP_DATA });
+        return Err(EncodeError::PayloadTooLarge {
+            len: name.len() + 1,
+            max: MAX_UDP_DATA,
+        });
     }
     Ok(())
 }
@@ -290,7 +324,10 @@ mod tests {
         let r = Request::read_option("~Platform").unwrap();
         assert_eq!(&r.data[..], b"~Platform\0");
         assert!(Request::read_option("a=b").is_err());
-        assert_eq!(&Request::write_option("LockOn", "5").unwrap().data[..], b"LockOn=5\0");
+        assert_eq!(
+            &Request::write_option("LockOn", "5").unwrap().data[..],
+            b"LockOn=5\0"
+        );
     }
 
     #[test]

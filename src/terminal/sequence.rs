@@ -73,7 +73,10 @@ pub struct DeviceSequence {
 impl DeviceSequence {
     /// A fresh session (`LastReplyID = 0`, nothing cached).
     pub const fn new() -> Self {
-        DeviceSequence { last: 0, has_cached_reply: false }
+        DeviceSequence {
+            last: 0,
+            has_cached_reply: false,
+        }
     }
 
     /// The last executed reply id.

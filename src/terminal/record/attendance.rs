@@ -106,13 +106,10 @@ impl AttendanceLayout {
         if let Some(c) = count
             .and_then(|c| usize::try_from(c).ok())
             .filter(|&c| c > 0)
-        {
-            if records_len % c == 0 {
-                if let Some(l) = Self::from_record_len(records_len / c) {
+            && records_len.is_multiple_of(c)
+                && let Some(l) = Self::from_record_len(records_len / c) {
                     return Ok(l);
                 }
-            }
-        }
         [
             AttendanceLayout::Tft40,
             AttendanceLayout::Extended16,
@@ -120,7 +117,7 @@ impl AttendanceLayout {
             AttendanceLayout::Tft49,
         ]
         .into_iter()
-        .find(|l| records_len % l.record_len() == 0)
+        .find(|l| records_len.is_multiple_of(l.record_len()))
         .ok_or(RecordError::UnknownRecordSize {
             what: "attendance",
             len: records_len,

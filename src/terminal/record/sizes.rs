@@ -210,7 +210,7 @@ impl FreeSizes {
                 got: data.len(),
             });
         }
-        if data.len() % 4 != 0 || data.len() > Self::MAX_WORDS * 4 {
+        if !data.len().is_multiple_of(4) || data.len() > Self::MAX_WORDS * 4 {
             return Err(RecordError::UnknownRecordSize {
                 what: WHAT,
                 len: data.len(),

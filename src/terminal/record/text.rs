@@ -124,7 +124,11 @@ impl TextEncoding {
     pub fn from_label(label: &str) -> Option<Self> {
         let enc = Encoding::for_label(label.trim().as_bytes())?;
         // GB18030 labels map to GBK for writing compatibility with devices.
-        let enc = if enc == encoding_rs::GB18030 { encoding_rs::GBK } else { enc };
+        let enc = if enc == encoding_rs::GB18030 {
+            encoding_rs::GBK
+        } else {
+            enc
+        };
         Self::ALL.iter().copied().find(|e| e.encoding() == enc)
     }
 
@@ -161,7 +165,10 @@ impl TextEncoding {
         overflow: Overflow,
     ) -> Result<Vec<u8>, EncodeError> {
         if value.contains('\0') {
-            return Err(EncodeError::Unrepresentable { field, encoding: self.name() });
+            return Err(EncodeError::Unrepresentable {
+                field,
+                encoding: self.name(),
+            });
         }
         let mut out = Vec::with_capacity(value.len().min(max));
         let mut buf = [0u8; 4];
@@ -172,7 +179,10 @@ impl TextEncoding {
                 let s = ch.encode_utf8(&mut buf);
                 let (bytes, _, had_errors) = self.encoding().encode(s);
                 if had_errors {
-                    return Err(EncodeError::Unrepresentable { field, encoding: self.name() });
+                    return Err(EncodeError::Unrepresentable {
+                        field,
+                        encoding: self.name(),
+                    });
                 }
                 // Copy out because `bytes` borrows `buf` or owns a Vec.
                 let owned = bytes.into_owned();
@@ -192,9 +202,11 @@ impl TextEncoding {
             if out.len() + piece.len() > max {
                 return match overflow {
                     Overflow::Truncate => Ok(out),
-                    Overflow::Error => {
-                        Err(EncodeError::FieldTooLong { field, len: value.len(), max })
-                    }
+                    Overflow::Error => Err(EncodeError::FieldTooLong {
+                        field,
+                        len: value.len(),
+                        max,
+                    }),
                 };
             }
             out.extend_from_slice(piece);
@@ -230,18 +242,35 @@ mod tests {
 
     #[test]
     fn truncation_respects_character_boundaries() {
-        let v = TextEncoding::Gbk.encode("张三丰", "name", 5, Overflow::Truncate).unwrap();
+        let v = TextEncoding::Gbk
+            .encode("张三丰", "name", 5, Overflow::Truncate)
+            .unwrap();
         assert_eq!(v.len(), 4);
         assert_eq!(TextEncoding::Gbk.decode(&v), "张三");
-        let e = TextEncoding::Gbk.encode("张三丰", "name", 5, Overflow::Error).unwrap_err();
-        assert_eq!(e, EncodeError::FieldTooLong { field: "name", len: 6, max: 5 });
+        let e = TextEncoding::Gbk
+            .encode("张三丰", "name", 5, Overflow::Error)
+            .unwrap_err();
+        assert_eq!(
+            e,
+            EncodeError::FieldTooLong {
+                field: "name",
+                len: 6,
+                max: 5
+            }
+        );
     }
 
     #[test]
     fn unrepresentable_is_an_error() {
-        let e = TextEncoding::Windows1252.encode("张", "name", 24, Overflow::Error).unwrap_err();
+        let e = TextEncoding::Windows1252
+            .encode("张", "name", 24, Overflow::Error)
+            .unwrap_err();
         assert!(matches!(e, EncodeError::Unrepresentable { .. }));
-        assert!(TextEncoding::Utf8.encode("a\0b", "name", 24, Overflow::Error).is_err());
+        assert!(
+            TextEncoding::Utf8
+                .encode("a\0b", "name", 24, Overflow::Error)
+                .is_err()
+        );
     }
 
     #[test]
@@ -253,7 +282,9 @@ mod tests {
 
     #[test]
     fn padded() {
-        let a: [u8; 8] = TextEncoding::Utf8.encode_padded("123", "password", Overflow::Error).unwrap();
+        let a: [u8; 8] = TextEncoding::Utf8
+            .encode_padded("123", "password", Overflow::Error)
+            .unwrap();
         assert_eq!(&a, b"123\0\0\0\0\0");
     }
 }

@@ -64,7 +64,7 @@ pub enum InvalidTime {
 }
 
 const fn is_leap(y: u16) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+    (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400)
 }
 
 /// Days in `month` of `year` (0 for an invalid month).
@@ -81,7 +81,14 @@ pub const fn days_in_month(year: u16, month: u8) -> u8 {
 impl DeviceTime {
     /// Builds a value (unchecked; see [`validate`](Self::validate)).
     pub const fn new(year: u16, month: u8, day: u8, hour: u8, minute: u8, second: u8) -> Self {
-        DeviceTime { year, month, day, hour, minute, second }
+        DeviceTime {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+        }
     }
 
     /// Decodes the packed u32 format (`OldDecodeTime`). Never fails; the
@@ -97,7 +104,14 @@ impl DeviceTime {
         let t = t / 31;
         let month = (t % 12 + 1) as u8;
         let t = t / 12;
-        DeviceTime { year: 2000 + t as u16, month, day, hour, minute, second }
+        DeviceTime {
+            year: 2000 + t as u16,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+        }
     }
 
     /// Encodes into the packed u32 format (`OldEncodeTime`).
@@ -107,16 +121,28 @@ impl DeviceTime {
     /// device re-encodes to the same number).
     pub fn to_packed(&self) -> Result<u32, EncodeError> {
         if !(2000..=2099).contains(&self.year) {
-            return Err(EncodeError::OutOfRange { field: "year", reason: "must be 2000-2099" });
+            return Err(EncodeError::OutOfRange {
+                field: "year",
+                reason: "must be 2000-2099",
+            });
         }
         if !(1..=12).contains(&self.month) {
-            return Err(EncodeError::OutOfRange { field: "month", reason: "must be 1-12" });
+            return Err(EncodeError::OutOfRange {
+                field: "month",
+                reason: "must be 1-12",
+            });
         }
         if !(1..=31).contains(&self.day) {
-            return Err(EncodeError::OutOfRange { field: "day", reason: "must be 1-31" });
+            return Err(EncodeError::OutOfRange {
+                field: "day",
+                reason: "must be 1-31",
+            });
         }
         if self.hour > 23 || self.minute > 59 || self.second > 59 {
-            return Err(EncodeError::OutOfRange { field: "time of day", reason: "hh 0-23, mm/ss 0-59" });
+            return Err(EncodeError::OutOfRange {
+                field: "time of day",
+                reason: "hh 0-23, mm/ss 0-59",
+            });
         }
         let y = u32::from(self.year % 100);
         let days = y * 12 * 31 + (u32::from(self.month) - 1) * 31 + (u32::from(self.day) - 1);
@@ -143,7 +169,10 @@ impl DeviceTime {
             .year
             .checked_sub(2000)
             .and_then(|y| u8::try_from(y).ok())
-            .ok_or(EncodeError::OutOfRange { field: "year", reason: "must be 2000-2255" })?;
+            .ok_or(EncodeError::OutOfRange {
+                field: "year",
+                reason: "must be 2000-2255",
+            })?;
         Ok([y, self.month, self.day, self.hour, self.minute, self.second])
     }
 
@@ -165,7 +194,11 @@ impl DeviceTime {
             return Err(InvalidTime::Month(self.month));
         }
         if self.day < 1 || self.day > days_in_month(self.year, self.month) {
-            return Err(InvalidTime::Day { year: self.year, month: self.month, day: self.day });
+            return Err(InvalidTime::Day {
+                year: self.year,
+                month: self.month,
+                day: self.day,
+            });
         }
         if self.hour > 23 || self.minute > 59 || self.second > 59 {
             return Err(InvalidTime::TimeOfDay(self.hour, self.minute, self.second));
@@ -273,7 +306,11 @@ mod chrono_impl {
                 .and_then(|d| {
                     d.and_hms_opt(u32::from(t.hour), u32::from(t.minute), u32::from(t.second))
                 })
-                .ok_or(InvalidTime::Day { year: t.year, month: t.month, day: t.day })
+                .ok_or(InvalidTime::Day {
+                    year: t.year,
+                    month: t.month,
+                    day: t.day,
+                })
         }
     }
 
@@ -302,13 +339,31 @@ mod tests {
 
     #[test]
     fn reference_vectors() {
-        assert_eq!(DeviceTime::new(2018, 6, 25, 17, 41, 5).to_packed(), Ok(0x2368B131));
-        assert_eq!(DeviceTime::from_packed(0x23689BC2), DeviceTime::new(2018, 6, 25, 16, 9, 38));
-        assert_eq!(DeviceTime::new(2024, 2, 29, 23, 59, 59).to_packed(), Ok(0x2E4969FF));
-        assert_eq!(DeviceTime::from_packed(0), DeviceTime::new(2000, 1, 1, 0, 0, 0));
+        assert_eq!(
+            DeviceTime::new(2018, 6, 25, 17, 41, 5).to_packed(),
+            Ok(0x2368B131)
+        );
+        assert_eq!(
+            DeviceTime::from_packed(0x23689BC2),
+            DeviceTime::new(2018, 6, 25, 16, 9, 38)
+        );
+        assert_eq!(
+            DeviceTime::new(2024, 2, 29, 23, 59, 59).to_packed(),
+            Ok(0x2E4969FF)
+        );
+        assert_eq!(
+            DeviceTime::from_packed(0),
+            DeviceTime::new(2000, 1, 1, 0, 0, 0)
+        );
         // Counter-example for the wrong /365 decoders.
-        assert_eq!(DeviceTime::from_packed(0x24661BF0), DeviceTime::new(2018, 12, 31, 23, 0, 0));
-        assert_eq!(DeviceTime::from_packed(0x1EA7EBA8), DeviceTime::new(2016, 1, 1, 19, 2, 0));
+        assert_eq!(
+            DeviceTime::from_packed(0x24661BF0),
+            DeviceTime::new(2018, 12, 31, 23, 0, 0)
+        );
+        assert_eq!(
+            DeviceTime::from_packed(0x1EA7EBA8),
+            DeviceTime::new(2016, 1, 1, 19, 2, 0)
+        );
     }
 
     #[test]

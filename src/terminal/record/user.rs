@@ -153,15 +153,13 @@ impl UserLayout {
         let count = user_count
             .and_then(|c| usize::try_from(c).ok())
             .filter(|&c| c > 0);
-        if let Some(c) = count {
-            if records_len % c == 0 {
-                if let Some(l) = Self::from_record_len(records_len / c) {
+        if let Some(c) = count
+            && records_len.is_multiple_of(c)
+                && let Some(l) = Self::from_record_len(records_len / c) {
                     return Ok(l);
                 }
-            }
-        }
-        let d28 = records_len % 28 == 0;
-        let d72 = records_len % 72 == 0;
+        let d28 = records_len.is_multiple_of(28);
+        let d72 = records_len.is_multiple_of(72);
         match (d28, d72) {
             (true, true) => {
                 if count.is_some_and(|c| records_len / 28 == c) {
