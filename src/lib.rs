@@ -6,10 +6,18 @@
 //! * [`terminal`]: the terminal protocol — framing, checksum, commands,
 //!   comm key, records — with no I/O, testable on byte slices; and (feature
 //!   `codec`) tokio-util `Decoder`/`Encoder` adapters for TCP, UDP and serial.
+//! * [`panel`]: the C3/inBio access-panel protocol (PullSDK wire format) —
+//!   frames, CRC-16/ARC, sessions, parameters, tables, real-time log — sans-IO.
 #![forbid(unsafe_code)]
 // Library code never unwraps: wire data must not be able to panic it.
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod panel;
 pub mod terminal;
+
+#[cfg(feature = "client")]
+pub use terminal::client::{Client, Options, Transport};
+#[cfg(feature = "simulator")]
+pub use terminal::sim::Simulator;

@@ -21,28 +21,28 @@
 //! the wire layer is checked with `clippy::indexing_slicing` so no wire data
 //! can index out of bounds.
 
-#[warn(clippy::indexing_slicing)]
+#[cfg_attr(not(test), warn(clippy::indexing_slicing))]
 pub mod checksum;
 #[cfg(feature = "client")]
 pub mod client;
 #[cfg(feature = "codec")]
-#[warn(clippy::indexing_slicing)]
+#[cfg_attr(not(test), warn(clippy::indexing_slicing))]
 pub mod codec;
-#[warn(clippy::indexing_slicing)]
+#[cfg_attr(not(test), warn(clippy::indexing_slicing))]
 pub mod command;
-#[warn(clippy::indexing_slicing)]
+#[cfg_attr(not(test), warn(clippy::indexing_slicing))]
 pub mod commkey;
-#[warn(clippy::indexing_slicing)]
+#[cfg_attr(not(test), warn(clippy::indexing_slicing))]
 pub mod error;
-#[warn(clippy::indexing_slicing)]
+#[cfg_attr(not(test), warn(clippy::indexing_slicing))]
 pub mod frame;
-#[warn(clippy::indexing_slicing)]
+#[cfg_attr(not(test), warn(clippy::indexing_slicing))]
 pub mod packet;
-#[warn(clippy::indexing_slicing)]
+#[cfg_attr(not(test), warn(clippy::indexing_slicing))]
 pub mod record;
-#[warn(clippy::indexing_slicing)]
+#[cfg_attr(not(test), warn(clippy::indexing_slicing))]
 pub mod request;
-#[warn(clippy::indexing_slicing)]
+#[cfg_attr(not(test), warn(clippy::indexing_slicing))]
 pub mod sequence;
 pub mod session;
 #[cfg(feature = "simulator")]

@@ -1,0 +1,690 @@
+//! The backup file (format `zkproto-backup`, version 1) and the restore plan.
+//!
+//! The file holds every user record with its PIN, so it is written with
+//! 0600 permissions. Each user carries both readable fields and `raw`, the
+//! exact record as hex: restoring to a terminal with the same record layout
+//! writes `raw` (with the internal index of the target), so users end up
+//! identical byte for byte; restoring to another layout rebuilds the record
+//! from the fields.
+
+use crate::fail::Failure;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use zkproto::terminal::record::template::{MAX_TEMPLATE_LEN, Template};
+use zkproto::terminal::record::text::{Overflow, TextEncoding};
+use zkproto::terminal::record::user::{Privilege, User, UserLayout};
+
+/// The `format` value.
+pub const FORMAT: &str = "zkproto-backup";
+/// The only `version` this tool writes and reads.
+pub const VERSION: u32 = 1;
+
+/// The whole file.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct BackupFile {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// Always [`VERSION`].
+    pub version: u32,
+    /// The device clock when the backup was taken.
+    #[serde(default)]
+    pub created: Option<String>,
+    /// Where the data came from.
+    pub device: DeviceSource,
+    /// `"72"` or `"28"`: the byte size of the user records.
+    pub user_layout: String,
+    /// Encoding label used for names and text user ids.
+    pub encoding: String,
+    /// The users.
+    pub users: Vec<BackupUser>,
+    /// The fingerprint templates.
+    #[serde(default)]
+    pub templates: Vec<BackupTemplate>,
+}
+
+/// Identity of the source device.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct DeviceSource {
+    /// Serial number.
+    #[serde(default)]
+    pub serial: Option<String>,
+    /// Platform (`ZMM220_TFT`…).
+    #[serde(default)]
+    pub platform: Option<String>,
+    /// Firmware version.
+    #[serde(default)]
+    pub firmware: Option<String>,
+    /// Device name (model).
+    #[serde(default)]
+    pub device_name: Option<String>,
+    /// MAC address.
+    #[serde(default)]
+    pub mac: Option<String>,
+}
+
+/// One user.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BackupUser {
+    /// Internal index.
+    pub uid: u16,
+    /// User id ("PIN2").
+    pub user_id: String,
+    /// Name.
+    pub name: String,
+    /// Raw privilege byte (0 user, 2 enroller, 6 manager, 14 admin; bit 0 = disabled).
+    pub privilege: u8,
+    /// Card number (0 = none).
+    pub card: u32,
+    /// Group.
+    pub group: u8,
+    /// Time zones.
+    pub timezones: [u16; 4],
+    /// The PIN (empty = none).
+    pub password: String,
+    /// The exact record as lowercase hex (optional when editing by hand).
+    #[serde(default)]
+    pub raw: Option<String>,
+}
+
+/// One fingerprint template.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BackupTemplate {
+    /// Internal index of the owner (as in `users[].uid`).
+    pub uid: u16,
+    /// Finger 0–9.
+    pub finger: u8,
+    /// 1 valid, 3 duress, 0 invalid.
+    pub flag: u8,
+    /// Template bytes as hex.
+    pub data_hex: String,
+}
+
+/// Layout name as stored in the file.
+pub fn layout_name(layout: UserLayout) -> &'static str {
+    match layout {
+        UserLayout::Compact28 => "28",
+        UserLayout::Extended72 => "72",
+    }
+}
+
+/// Builds the file from device data.
+pub fn build(
+    device: DeviceSource,
+    created: Option<String>,
+    layout: UserLayout,
+    enc: TextEncoding,
+    users: &[User],
+    templates: &[Template],
+) -> BackupFile {
+    BackupFile {
+        format: FORMAT.to_string(),
+        version: VERSION,
+        created,
+        device,
+        user_layout: layout_name(layout).to_string(),
+        encoding: enc.name().to_string(),
+        users: users
+            .iter()
+            .map(|u| BackupUser {
+                uid: u.uid(),
+                user_id: u.user_id(enc),
+                name: u.name(enc),
+                privilege: u.privilege().0,
+                card: u.card(),
+                group: u.group(),
+                timezones: u.timezones(),
+                password: u.password(enc).expose().to_string(),
+                raw: Some(hex::encode(u.as_bytes())),
+            })
+            .collect(),
+        templates: templates
+            .iter()
+            .map(|t| BackupTemplate {
+                uid: t.uid,
+                finger: t.finger,
+                flag: t.flag,
+                data_hex: hex::encode(&t.data),
+            })
+            .collect(),
+    }
+}
+
+/// Writes the file with 0600 permissions (replacing an existing file).
+pub fn write(path: &Path, file: &BackupFile) -> Result<(), Failure> {
+    use std::io::Write;
+    let text = serde_json::to_string_pretty(file)
+        .map_err(|e| Failure::usage(format!("cannot serialise the backup: {e}")))?;
+    let fail = |e: std::io::Error| {
+        Failure::usage(format!("cannot write {}: {e}", path.display()))
+            .hint("check the directory exists and is writable")
+    };
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).map_err(fail)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(fail)?;
+    }
+    f.write_all(text.as_bytes()).map_err(fail)?;
+    f.write_all(b"\n").map_err(fail)?;
+    f.sync_all().map_err(fail)
+}
+
+/// A backup read and checked: records parsed, templates decoded.
+#[derive(Debug)]
+pub struct Loaded {
+    /// Layout of the records.
+    pub layout: UserLayout,
+    /// Encoding of the text fields.
+    pub encoding: TextEncoding,
+    /// Users as records of `layout`.
+    pub users: Vec<User>,
+    /// Templates.
+    pub templates: Vec<Template>,
+    /// Source device serial, if recorded.
+    pub serial: Option<String>,
+}
+
+fn bad(path: &Path, what: impl std::fmt::Display) -> Failure {
+    Failure::usage(format!("{} is not a valid backup: {what}", path.display()))
+        .hint("use a file written by `zkctl backup`; nothing was changed on the device")
+}
+
+/// Reads and validates a backup file. Nothing about the device is needed,
+/// so a malformed file is refused before connecting.
+pub fn load(path: &Path) -> Result<Loaded, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
+    let file: BackupFile = serde_json::from_str(&text).map_err(|e| bad(path, e))?;
+    if file.format != FORMAT {
+        return Err(bad(
+            path,
+            format!("format is {:?}, expected {FORMAT:?}", file.format),
+        ));
+    }
+    if file.version != VERSION {
+        return Err(bad(
+            path,
+            format!(
+                "version {} is not supported (this zkctl reads version {VERSION})",
+                file.version
+            ),
+        ));
+    }
+    let layout = match file.user_layout.as_str() {
+        "72" => UserLayout::Extended72,
+        "28" => UserLayout::Compact28,
+        other => {
+            return Err(bad(
+                path,
+                format!("user_layout {other:?} (expected \"72\" or \"28\")"),
+            ));
+        }
+    };
+    let encoding = TextEncoding::from_label(&file.encoding)
+        .ok_or_else(|| bad(path, format!("unknown encoding {:?}", file.encoding)))?;
+    let mut users = Vec::with_capacity(file.users.len());
+    let mut uids = BTreeSet::new();
+    let mut ids = BTreeSet::new();
+    for (i, b) in file.users.iter().enumerate() {
+        let user = user_from_backup(b, layout, encoding)
+            .map_err(|e| bad(path, format!("users[{i}] (user id {:?}): {e}", b.user_id)))?;
+        if !uids.insert(user.uid()) {
+            return Err(bad(
+                path,
+                format!("users[{i}]: uid {} appears twice", user.uid()),
+            ));
+        }
+        if !ids.insert(b.user_id.clone()) {
+            return Err(bad(
+                path,
+                format!("users[{i}]: user id {:?} appears twice", b.user_id),
+            ));
+        }
+        users.push(user);
+    }
+    let mut templates = Vec::with_capacity(file.templates.len());
+    let mut seen = BTreeSet::new();
+    for (i, t) in file.templates.iter().enumerate() {
+        let data = hex::decode(&t.data_hex)
+            .map_err(|e| bad(path, format!("templates[{i}]: data_hex: {e}")))?;
+        if data.is_empty() || data.len() > MAX_TEMPLATE_LEN {
+            return Err(bad(
+                path,
+                format!(
+                    "templates[{i}]: {} bytes (1 to {MAX_TEMPLATE_LEN} allowed)",
+                    data.len()
+                ),
+            ));
+        }
+        if t.finger > 9 {
+            return Err(bad(
+                path,
+                format!("templates[{i}]: finger {} (0 to 9)", t.finger),
+            ));
+        }
+        if !uids.contains(&t.uid) {
+            return Err(bad(
+                path,
+                format!("templates[{i}]: uid {} has no user in the file", t.uid),
+            ));
+        }
+        if !seen.insert((t.uid, t.finger)) {
+            return Err(bad(
+                path,
+                format!(
+                    "templates[{i}]: uid {} finger {} appears twice",
+                    t.uid, t.finger
+                ),
+            ));
+        }
+        templates.push(Template {
+            uid: t.uid,
+            finger: t.finger,
+            flag: t.flag,
+            data: data.into(),
+        });
+    }
+    Ok(Loaded {
+        layout,
+        encoding,
+        users,
+        templates,
+        serial: file.device.serial,
+    })
+}
+
+/// The record of one backup entry: `raw` when present (checked against the
+/// fields), otherwise built from the fields.
+fn user_from_backup(b: &BackupUser, layout: UserLayout, enc: TextEncoding) -> Result<User, String> {
+    let from_fields = || -> Result<User, String> {
+        let mut u = User::new(layout, b.uid, &b.user_id, enc).map_err(|e| e.to_string())?;
+        u.set_name(&b.name, enc, Overflow::Error)
+            .map_err(|e| e.to_string())?;
+        u.set_password(&b.password).map_err(|e| e.to_string())?;
+        u.set_privilege(Privilege(b.privilege));
+        u.set_card(b.card);
+        u.set_group(b.group);
+        u.set_timezones(b.timezones);
+        Ok(u)
+    };
+    let Some(raw) = &b.raw else {
+        return from_fields();
+    };
+    let bytes = hex::decode(raw).map_err(|e| format!("raw: {e}"))?;
+    if bytes.len() != layout.record_len() {
+        return Err(format!(
+            "raw is {} bytes, but user_layout {} records are {}",
+            bytes.len(),
+            layout_name(layout),
+            layout.record_len()
+        ));
+    }
+    let u = User::parse(&bytes, layout).map_err(|e| e.to_string())?;
+    let mismatch = [
+        ("uid", u.uid() == b.uid),
+        ("user_id", u.user_id(enc) == b.user_id),
+        ("name", u.name(enc) == b.name),
+        ("privilege", u.privilege().0 == b.privilege),
+        ("card", u.card() == b.card),
+        ("group", u.group() == b.group),
+        ("timezones", u.timezones() == b.timezones),
+        ("password", u.password(enc).expose() == b.password),
+    ]
+    .into_iter()
+    .filter(|(_, ok)| !ok)
+    .map(|(f, _)| f)
+    .collect::<Vec<_>>();
+    if !mismatch.is_empty() {
+        return Err(format!(
+            "fields {} disagree with the raw record (edit both, or remove \"raw\")",
+            mismatch.join(", ")
+        ));
+    }
+    Ok(u)
+}
+
+/// What restore does with one item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Not on the device yet.
+    Add,
+    /// On the device, different.
+    Update,
+    /// On the device, identical.
+    Unchanged,
+}
+
+impl Action {
+    /// Lowercase name, as in the JSON output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Add => "add",
+            Action::Update => "update",
+            Action::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// One user of the plan.
+#[derive(Clone, Debug)]
+pub struct UserStep {
+    /// What to do.
+    pub action: Action,
+    /// The record to write (already carrying the target uid).
+    pub user: User,
+    /// The user id.
+    pub user_id: String,
+    /// Names of the fields that differ from the device (for updates).
+    pub changes: Vec<&'static str>,
+    /// Notes (e.g. a name shortened for a smaller layout).
+    pub notes: Vec<String>,
+}
+
+/// One template of the plan.
+#[derive(Clone, Debug)]
+pub struct TemplateStep {
+    /// What to do.
+    pub action: Action,
+    /// The template (with the target uid).
+    pub template: Template,
+    /// Owner's user id.
+    pub user_id: String,
+}
+
+/// The restore plan.
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    /// Users, in backup order.
+    pub users: Vec<UserStep>,
+    /// Templates, in backup order.
+    pub templates: Vec<TemplateStep>,
+    /// Users on the device that the backup does not mention (kept).
+    pub kept: usize,
+}
+
+impl Plan {
+    /// Number of user steps with this action.
+    pub fn count_users(&self, a: Action) -> usize {
+        self.users.iter().filter(|s| s.action == a).count()
+    }
+
+    /// Number of template steps with this action.
+    pub fn count_templates(&self, a: Action) -> usize {
+        self.templates.iter().filter(|s| s.action == a).count()
+    }
+
+    /// Whether anything would be written.
+    pub fn has_changes(&self) -> bool {
+        self.users.iter().any(|s| s.action != Action::Unchanged)
+            || self.templates.iter().any(|s| s.action != Action::Unchanged)
+    }
+}
+
+/// Converts a backup record to the target layout and encoding.
+fn convert(
+    src: &User,
+    from_enc: TextEncoding,
+    layout: UserLayout,
+    enc: TextEncoding,
+    notes: &mut Vec<String>,
+) -> Result<User, String> {
+    if src.layout() == layout && from_enc == enc {
+        return Ok(src.clone());
+    }
+    let user_id = src.user_id(from_enc);
+    let mut u = User::new(layout, src.uid(), &user_id, enc)
+        .map_err(|e| format!("user id {user_id:?} cannot be stored on this device: {e}"))?;
+    let name = src.name(from_enc);
+    if u.set_name(&name, enc, Overflow::Error).is_err() {
+        u.set_name(&name, enc, Overflow::Truncate)
+            .map_err(|e| format!("name {name:?}: {e}"))?;
+        notes.push(format!(
+            "name {name:?} shortened to {:?} (the device holds {} bytes)",
+            u.name(enc),
+            layout.name_len()
+        ));
+    }
+    u.set_password(src.password(from_enc).expose())
+        .map_err(|_| {
+            format!(
+                "its PIN has more than {} digits, the most this device stores",
+                layout.password_len()
+            )
+        })?;
+    u.set_privilege(src.privilege());
+    u.set_card(src.card());
+    u.set_group(src.group());
+    let tz = src.timezones();
+    if layout == UserLayout::Compact28 && tz.iter().skip(1).any(|&t| t != 0) {
+        notes.push("time zones 2-4 dropped (the device stores one)".to_string());
+    }
+    u.set_timezones(tz);
+    Ok(u)
+}
+
+/// Names of the fields where two records of the same layout differ.
+pub fn changed_fields(old: &User, new: &User, enc: TextEncoding) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if old.layout() != new.layout() {
+        out.push("layout");
+        return out;
+    }
+    let pairs = [
+        ("name", old.name_raw() == new.name_raw()),
+        ("privilege", old.privilege() == new.privilege()),
+        ("card", old.card() == new.card()),
+        ("group", old.group() == new.group()),
+        ("timezones", old.timezones() == new.timezones()),
+        ("pin", old.password(enc) == new.password(enc)),
+    ];
+    out.extend(pairs.into_iter().filter(|(_, same)| !same).map(|(f, _)| f));
+    if out.is_empty() && old.as_bytes() != new.as_bytes() {
+        out.push("other bytes");
+    }
+    out
+}
+
+/// Compares a backup with what a device holds. Users are matched by user id;
+/// a new user keeps its backup uid when that index is free on the device,
+/// otherwise takes the lowest free one. Nothing is written.
+pub fn plan(
+    backup: &Loaded,
+    layout: UserLayout,
+    enc: TextEncoding,
+    current: &[User],
+    current_templates: &[Template],
+) -> Result<Plan, Failure> {
+    let by_id: BTreeMap<String, &User> = current.iter().map(|u| (u.user_id(enc), u)).collect();
+    let mut taken: BTreeSet<u16> = current.iter().map(User::uid).collect();
+    let mut uid_map: BTreeMap<u16, (u16, String)> = BTreeMap::new();
+    let mut plan = Plan::default();
+    let mut problems = Vec::new();
+    let mut matched = BTreeSet::new();
+    for src in &backup.users {
+        let mut notes = Vec::new();
+        let user_id = src.user_id(backup.encoding);
+        let mut user = match convert(src, backup.encoding, layout, enc, &mut notes) {
+            Ok(u) => u,
+            Err(e) => {
+                problems.push(format!("user {user_id:?}: {e}"));
+                continue;
+            }
+        };
+        let (action, changes) = match by_id.get(&user_id) {
+            Some(cur) => {
+                matched.insert(cur.uid());
+                user.set_uid(cur.uid());
+                if user == **cur {
+                    (Action::Unchanged, Vec::new())
+                } else {
+                    (Action::Update, changed_fields(cur, &user, enc))
+                }
+            }
+            None => {
+                let uid = if taken.contains(&src.uid()) || src.uid() == 0 {
+                    match (1..=u16::MAX).find(|u| !taken.contains(u)) {
+                        Some(u) => u,
+                        None => {
+                            problems.push(format!("user {user_id:?}: no free internal index"));
+                            continue;
+                        }
+                    }
+                } else {
+                    src.uid()
+                };
+                taken.insert(uid);
+                user.set_uid(uid);
+                (Action::Add, Vec::new())
+            }
+        };
+        uid_map.insert(src.uid(), (user.uid(), user_id.clone()));
+        plan.users.push(UserStep {
+            action,
+            user,
+            user_id,
+            changes,
+            notes,
+        });
+    }
+    if !problems.is_empty() {
+        return Err(Failure::usage(format!(
+            "the backup cannot be restored to this device: {}",
+            problems.join("; ")
+        ))
+        .hint("nothing was changed on the device"));
+    }
+    plan.kept = current
+        .iter()
+        .filter(|u| !matched.contains(&u.uid()))
+        .count();
+    for t in &backup.templates {
+        let Some((uid, user_id)) = uid_map.get(&t.uid) else {
+            continue;
+        };
+        let template = Template {
+            uid: *uid,
+            ..t.clone()
+        };
+        let action = match current_templates
+            .iter()
+            .find(|c| c.uid == *uid && c.finger == t.finger)
+        {
+            None => Action::Add,
+            Some(c) if c.flag == template.flag && c.data == template.data => Action::Unchanged,
+            Some(_) => Action::Update,
+        };
+        plan.templates.push(TemplateStep {
+            action,
+            template,
+            user_id: user_id.clone(),
+        });
+    }
+    Ok(plan)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn user(layout: UserLayout, uid: u16, id: &str, name: &str, pin: &str) -> User {
+        let enc = TextEncoding::Utf8;
+        let mut u = User::new(layout, uid, id, enc).unwrap();
+        u.set_name(name, enc, Overflow::Error).unwrap();
+        u.set_password(pin).unwrap();
+        u
+    }
+
+    fn loaded(users: Vec<User>, layout: UserLayout) -> Loaded {
+        Loaded {
+            layout,
+            encoding: TextEncoding::Utf8,
+            users,
+            templates: Vec::new(),
+            serial: None,
+        }
+    }
+
+    #[test]
+    fn plan_matches_by_user_id_and_keeps_target_uid() {
+        let l = UserLayout::Extended72;
+        let enc = TextEncoding::Utf8;
+        let b = loaded(
+            vec![
+                user(l, 1, "10", "Ana", "1234"),
+                user(l, 2, "20", "Bo", ""),
+                user(l, 3, "30", "Cy", ""),
+            ],
+            l,
+        );
+        let current = vec![
+            user(l, 7, "10", "Ana", "1234"),
+            user(l, 2, "20", "Bob", ""),
+            user(l, 3, "99", "X", ""),
+        ];
+        let p = plan(&b, l, enc, &current, &[]).unwrap();
+        assert_eq!(p.users[0].action, Action::Unchanged);
+        assert_eq!(p.users[0].user.uid(), 7);
+        assert_eq!(p.users[1].action, Action::Update);
+        assert_eq!(p.users[1].changes, vec!["name"]);
+        assert_eq!(p.users[2].action, Action::Add);
+        assert_ne!(p.users[2].user.uid(), 3, "uid 3 is taken on the device");
+        assert_eq!(p.kept, 1);
+    }
+
+    #[test]
+    fn conversion_to_small_layout_refuses_long_pin() {
+        let b = loaded(
+            vec![user(UserLayout::Extended72, 1, "5", "Ana", "12345678")],
+            UserLayout::Extended72,
+        );
+        let e = plan(&b, UserLayout::Compact28, TextEncoding::Utf8, &[], &[]).unwrap_err();
+        assert!(e.message.contains("PIN"), "{}", e.message);
+    }
+
+    #[test]
+    fn conversion_shortens_names_with_a_note() {
+        let b = loaded(
+            vec![user(UserLayout::Extended72, 1, "5", "Alexandrina", "1")],
+            UserLayout::Extended72,
+        );
+        let p = plan(&b, UserLayout::Compact28, TextEncoding::Utf8, &[], &[]).unwrap();
+        assert_eq!(p.users[0].user.name(TextEncoding::Utf8), "Alexandr");
+        assert_eq!(p.users[0].notes.len(), 1);
+    }
+
+    #[test]
+    fn raw_must_agree_with_fields() {
+        let u = user(UserLayout::Extended72, 1, "5", "Ana", "1");
+        let mut b = build(
+            DeviceSource::default(),
+            None,
+            u.layout(),
+            TextEncoding::Utf8,
+            &[u],
+            &[],
+        )
+        .users[0]
+            .clone();
+        assert!(user_from_backup(&b, UserLayout::Extended72, TextEncoding::Utf8).is_ok());
+        b.card = 9;
+        let e = user_from_backup(&b, UserLayout::Extended72, TextEncoding::Utf8).unwrap_err();
+        assert!(e.contains("card"), "{e}");
+        b.raw = None;
+        assert_eq!(
+            user_from_backup(&b, UserLayout::Extended72, TextEncoding::Utf8)
+                .unwrap()
+                .card(),
+            9
+        );
+    }
+}

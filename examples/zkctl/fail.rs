@@ -1,0 +1,229 @@
+//! Errors of the command line tool, their exit codes and their one-line
+//! messages naming the device, the operation and what to try.
+
+use std::fmt;
+use zkproto::terminal::client::Error as ClientError;
+
+/// Failure exit status of `zkctl` (success is 0; documented in
+/// `docs/zkctl-json.md`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// The device answered but refused (reply code explained in words),
+    /// or the thing asked for does not exist on it.
+    Refused = 1,
+    /// The command line or an input file is wrong; nothing was sent.
+    Usage = 2,
+    /// The device could not be reached, did not answer in time, or answered
+    /// with something that is not this protocol.
+    Network = 3,
+}
+
+impl Exit {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// The `kind` string of a JSON error.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Exit::Refused => "refused",
+            Exit::Usage => "usage",
+            Exit::Network => "network",
+        }
+    }
+}
+
+/// A failure ready to be shown: one line, with an exit code.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    /// Which exit code it maps to.
+    pub exit: Exit,
+    /// The device ("127.0.0.1:4370", "sim"), when one is involved.
+    pub device: Option<String>,
+    /// The operation ("users set-pin 42").
+    pub operation: Option<String>,
+    /// What went wrong.
+    pub message: String,
+    /// What to try, if anything useful can be said.
+    pub hint: Option<String>,
+}
+
+impl Failure {
+    /// A usage error (exit 2).
+    pub fn usage(message: impl Into<String>) -> Failure {
+        Failure {
+            exit: Exit::Usage,
+            device: None,
+            operation: None,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// A refusal (exit 1).
+    pub fn refused(message: impl Into<String>) -> Failure {
+        Failure {
+            exit: Exit::Refused,
+            ..Failure::usage(message)
+        }
+    }
+
+    /// A network or protocol failure (exit 3).
+    pub fn network(message: impl Into<String>) -> Failure {
+        Failure {
+            exit: Exit::Network,
+            ..Failure::usage(message)
+        }
+    }
+
+    /// Adds a hint.
+    pub fn hint(mut self, hint: impl Into<String>) -> Failure {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Sets the device and operation unless already set.
+    pub fn context(mut self, device: &str, operation: &str) -> Failure {
+        if self.device.is_none() {
+            self.device = Some(device.to_string());
+        }
+        if self.operation.is_none() {
+            self.operation = Some(operation.to_string());
+        }
+        self
+    }
+
+    /// Sets the operation only (no device is involved yet).
+    pub fn op(mut self, operation: &str) -> Failure {
+        if self.operation.is_none() {
+            self.operation = Some(operation.to_string());
+        }
+        self
+    }
+
+    /// Maps a client error, naming the device for the hints.
+    pub fn from_client(err: &ClientError, device: &str) -> Failure {
+        let text = one_line(&err.to_string());
+        match err {
+            ClientError::Refused { command, reply, code } => Failure::refused(format!(
+                "the device refused {} (reply {code} {}: {})",
+                command.name(),
+                reply.name(),
+                reply.explain()
+            ))
+            .hint(
+                "the device may be busy (enrolling, in its menu) or may not support this; \
+                 try again, or check the device's screen",
+            ),
+            ClientError::Unauthorized { key_sent: true } => Failure::refused(
+                "the device refused the communication key (CMD_ACK_UNAUTH)",
+            )
+            .hint(format!(
+                "wrong comm key? use the value set on {device} (menu Comm. > Comm Key) with --comm-key N"
+            )),
+            ClientError::Unauthorized { key_sent: false } => Failure::refused(
+                "the device requires a communication key (CMD_ACK_UNAUTH)",
+            )
+            .hint(format!(
+                "pass --comm-key N with the value set on {device} (menu Comm. > Comm Key)"
+            )),
+            ClientError::UserNotFound(id) => {
+                Failure::refused(format!("there is no user with id {id:?} on the device"))
+                    .hint("list the users with `zkctl users list`")
+            }
+            ClientError::DuplicateUserId { user_id, uids } => Failure::refused(format!(
+                "user id {user_id:?} is already used on the device (uid {uids:?})"
+            ))
+            .hint("choose another user id, or change the existing user"),
+            ClientError::ReadBackMismatch { what } => Failure::refused(format!(
+                "the device accepted the change but reading it back shows otherwise ({what})"
+            ))
+            .hint("the firmware may not support this field; check on the device's screen"),
+            ClientError::Encode(_) => Failure::usage(text),
+            ClientError::Timeout { waiting_for, after } => Failure::network(format!(
+                "no answer within {:.1} s (waiting for {waiting_for})",
+                after.as_secs_f64()
+            ))
+            .hint(format!(
+                "is {device} on and reachable? is another client (ZKTime, BioTime) holding its \
+                 only session? is it a C3 panel? try --udp (older firmware) or a longer --timeout"
+            )),
+            ClientError::Io {
+                kind: std::io::ErrorKind::ConnectionRefused,
+                ..
+            } => Failure::network("connection refused: nothing answers at this address").hint(
+                format!(
+                    "check the address and port of {device} (4370 by default) and that the device is on"
+                ),
+            ),
+            ClientError::Io { kind, message } => {
+                Failure::network(format!("network error ({kind:?}): {}", one_line(message))).hint(
+                    format!(
+                        "check the address and port of {device} (4370 by default) and that it is on; \
+                         try --udp or --tcp"
+                    ),
+                )
+            }
+            ClientError::Closed { .. } => Failure::network(text).hint(
+                "the device takes one client at a time: is another program (ZKTime, BioTime) \
+                 connected? try again, or try --udp",
+            ),
+            ClientError::NotATerminal { .. } => Failure::network(text).hint(
+                "this may be a C3/inBio access panel, which speaks another protocol, \
+                 or not a ZKTeco device at all",
+            ),
+            ClientError::Wire(_) | ClientError::Protocol(_) | ClientError::Record(_) => {
+                Failure::network(text).hint(
+                    "the device answered with something unexpected; \
+                     is it a ZKTeco terminal (not a C3 panel)? try --udp or --tcp",
+                )
+            }
+            _ => Failure::network(text),
+        }
+    }
+
+    /// The one-line message.
+    pub fn line(&self) -> String {
+        let mut s = String::from("zkctl: ");
+        if let Some(d) = &self.device {
+            s.push_str(d);
+            s.push_str(": ");
+        }
+        if let Some(o) = &self.operation {
+            s.push_str(o);
+            s.push_str(": ");
+        }
+        s.push_str(&self.message);
+        if let Some(h) = &self.hint {
+            s.push_str("; ");
+            s.push_str(h);
+        }
+        one_line(&s)
+    }
+
+    /// The error as a JSON object (for `--json`).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "error": {
+                "kind": self.exit.kind(),
+                "exit_code": self.exit.code(),
+                "device": self.device,
+                "operation": self.operation,
+                "message": self.message,
+                "hint": self.hint,
+            }
+        })
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.line())
+    }
+}
+
+/// Collapses whitespace runs (including newlines) into single spaces.
+pub fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}

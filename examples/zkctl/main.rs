@@ -1,0 +1,995 @@
+//! `zkctl`: manage a ZKTeco attendance terminal from the command line.
+//!
+//! ```text
+//! cargo run --example zkctl --features simulator -- --device sim users list
+//! zkctl --device 192.168.1.201 info
+//! zkctl --device 192.168.1.201 --comm-key 1234 users set-pin 42 --pin-stdin
+//! zkctl --device 192.168.1.201 backup office.json
+//! ```
+//!
+//! Exit codes: 0 success, 1 the device refused (reply code explained) or
+//! the user does not exist, 2 usage or input error (nothing sent), 3
+//! network, timeout or protocol error. `--json` output is described in
+//! `docs/zkctl-json.md`.
+
+mod backup;
+mod cli;
+mod device;
+mod fail;
+mod input;
+mod view;
+
+use clap::Parser;
+use cli::{AttendanceArgs, AttendanceCmd, Cli, Cmd, DoorCmd, SimArgs, TimeCmd, UsersCmd};
+use device::{Session, Settings, Target};
+use fail::Failure;
+use serde_json::json;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+use view::UserView;
+use zkproto::terminal::client::{Client, Error as ClientError, NewUser, StreamOptions, Transport};
+use zkproto::terminal::command::EventMask;
+use zkproto::terminal::commkey::CommKey;
+use zkproto::terminal::record::door::DoorStatus;
+use zkproto::terminal::record::text::{Overflow, TextEncoding};
+use zkproto::terminal::record::time::DeviceTime;
+use zkproto::terminal::record::user::{Privilege, User, UserLayout};
+use zkproto::terminal::sim::{Profile, SimConfig, Simulator};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json_errors = cli.json;
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("zkctl: cannot start the async runtime: {e}");
+            return ExitCode::from(fail::Exit::Network.code());
+        }
+    };
+    let result = runtime.block_on(run(cli));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            if json_errors {
+                eprintln!("{}", f.json());
+            } else {
+                eprintln!("{}", f.line());
+            }
+            ExitCode::from(f.exit.code())
+        }
+    }
+}
+
+/// Everything a command needs besides the client.
+struct Ctx {
+    label: String,
+    enc: TextEncoding,
+    json: bool,
+}
+
+impl Ctx {
+    /// Maps a client error for this device.
+    fn err(&self, e: ClientError) -> Failure {
+        Failure::from_client(&e, &self.label)
+    }
+
+    /// Prints a JSON value on stdout.
+    fn print_json(&self, v: &serde_json::Value) {
+        println!("{v}");
+    }
+}
+
+/// The operation as named in messages ("users set-pin 42").
+fn operation(cmd: &Cmd) -> String {
+    match cmd {
+        Cmd::Info => "info".into(),
+        Cmd::Users(u) => match u {
+            UsersCmd::List => "users list".into(),
+            UsersCmd::Show { user_id } => format!("users show {user_id}"),
+            UsersCmd::Add { user_id, .. } => format!("users add {user_id}"),
+            UsersCmd::SetPin { user_id, .. } => format!("users set-pin {user_id}"),
+            UsersCmd::ClearPin { user_id } => format!("users clear-pin {user_id}"),
+            UsersCmd::Delete { user_id, .. } => format!("users delete {user_id}"),
+        },
+        Cmd::Attendance(a) if a.action.is_some() => "attendance clear".into(),
+        Cmd::Attendance(_) => "attendance".into(),
+        Cmd::Door(DoorCmd::Unlock { .. }) => "door unlock".into(),
+        Cmd::Door(DoorCmd::Status) => "door status".into(),
+        Cmd::Events { .. } => "events".into(),
+        Cmd::Time(TimeCmd::Get) => "time get".into(),
+        Cmd::Time(TimeCmd::Set { .. }) => "time set".into(),
+        Cmd::Backup { file } => format!("backup {}", file.display()),
+        Cmd::Restore { file, .. } => format!("restore {}", file.display()),
+        Cmd::Sim(_) => "sim".into(),
+    }
+}
+
+/// Work done before connecting: everything that can be checked without
+/// the device, so that bad input never reaches it.
+enum Prepared {
+    None,
+    Pin(Option<String>),
+    Since(Option<DeviceTime>),
+    Time(DeviceTime),
+    Backup(Box<backup::Loaded>),
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    let op = operation(&cli.command);
+    let enc = TextEncoding::from_label(&cli.encoding).ok_or_else(|| {
+        Failure::usage(format!("unknown --encoding {:?}", cli.encoding))
+            .hint("try utf-8, gbk, big5, shift_jis, euc-kr, cp1250 … cp1258")
+            .op(&op)
+    })?;
+    if !(cli.timeout.is_finite() && cli.timeout > 0.0 && cli.timeout <= 3600.0) {
+        return Err(Failure::usage("--timeout must be between 0 and 3600 seconds").op(&op));
+    }
+    let settings = Settings {
+        transport: if cli.udp {
+            Transport::Udp
+        } else if cli.tcp {
+            Transport::Tcp
+        } else {
+            Transport::Auto
+        },
+        comm_key: cli.comm_key.unwrap_or(0),
+        timeout: Duration::from_secs_f64(cli.timeout),
+        encoding: enc,
+    };
+    if let Cmd::Sim(args) = &cli.command {
+        return run_sim(args, &settings)
+            .await
+            .map_err(|f| f.context("sim", &op));
+    }
+    let Some(device) = cli.device.as_deref() else {
+        return Err(Failure::usage("no device given")
+            .hint("use --device HOST[:PORT], or --device sim to try the tool, or set ZKCTL_DEVICE")
+            .op(&op));
+    };
+    let target = Target::parse(device).map_err(|f| f.context(device, &op))?;
+    let label = target.label();
+    let prepared = prepare(&cli.command, cli.json).map_err(|f| f.context(&label, &op))?;
+    let mut session = device::connect(&target, &settings)
+        .await
+        .map_err(|f| f.context(&label, &op))?;
+    let ctx = Ctx {
+        label: label.clone(),
+        enc: session.encoding,
+        json: cli.json,
+    };
+    let punches = match (&cli.command, &session.sim) {
+        (Cmd::Events { .. }, Some((sim, _))) => Some(device::spawn_punches(
+            sim.clone(),
+            Duration::from_millis(500),
+        )),
+        _ => None,
+    };
+    let result = execute(&mut session, &ctx, &cli.command, prepared).await;
+    if let Some(p) = punches {
+        p.abort();
+    }
+    let Session { client, sim, .. } = session;
+    let bye = client.disconnect().await;
+    drop(sim);
+    result.map_err(|f| f.context(&label, &op))?;
+    // The work is done; a failed goodbye is worth a note, not a failure.
+    if let Err(e) = bye
+        && !cli.json
+    {
+        eprintln!(
+            "zkctl: {label}: note: disconnect: {}",
+            fail::one_line(&e.to_string())
+        );
+    }
+    Ok(())
+}
+
+fn prepare(cmd: &Cmd, json: bool) -> Result<Prepared, Failure> {
+    Ok(match cmd {
+        Cmd::Users(UsersCmd::Add {
+            user_id, pin, name, ..
+        }) => {
+            check_user_id_syntax(user_id)?;
+            if name.trim().is_empty() {
+                return Err(Failure::usage("--name is empty"));
+            }
+            Prepared::Pin(input::read_pin(pin, false, user_id)?)
+        }
+        Cmd::Users(UsersCmd::SetPin { user_id, pin }) => {
+            check_user_id_syntax(user_id)?;
+            Prepared::Pin(input::read_pin(pin, true, user_id)?)
+        }
+        Cmd::Users(UsersCmd::Delete { user_id, yes }) => {
+            check_user_id_syntax(user_id)?;
+            input::confirm_possible(*yes, "deleting a user")?;
+            Prepared::None
+        }
+        Cmd::Users(UsersCmd::Show { user_id } | UsersCmd::ClearPin { user_id }) => {
+            check_user_id_syntax(user_id)?;
+            Prepared::None
+        }
+        Cmd::Attendance(AttendanceArgs {
+            action: Some(AttendanceCmd::Clear { yes }),
+            ..
+        }) => {
+            input::confirm_possible(*yes, "clearing the attendance log")?;
+            Prepared::None
+        }
+        Cmd::Attendance(a) => {
+            if a.csv && json {
+                return Err(Failure::usage("--csv and --json exclude each other"));
+            }
+            let since = match &a.since {
+                Some(s) => Some(DeviceTime::parse(s).map_err(|e| {
+                    Failure::usage(format!("--since {s:?}: {e}"))
+                        .hint("use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS")
+                })?),
+                None => None,
+            };
+            Prepared::Since(since)
+        }
+        Cmd::Time(TimeCmd::Set { when }) => {
+            let t = if when.eq_ignore_ascii_case("now") {
+                input::local_now()
+            } else {
+                DeviceTime::parse(when).map_err(|e| {
+                    Failure::usage(format!("time {when:?}: {e}"))
+                        .hint("use `now` or YYYY-MM-DDTHH:MM:SS")
+                })?
+            };
+            if t.to_packed().is_err() {
+                return Err(Failure::usage(format!(
+                    "{t} is outside the device's range (2000-2099)"
+                )));
+            }
+            Prepared::Time(t)
+        }
+        Cmd::Restore { file, .. } => Prepared::Backup(Box::new(backup::load(file)?)),
+        Cmd::Door(DoorCmd::Unlock { seconds }) if *seconds == 0 || *seconds > 25 => {
+            return Err(Failure::usage(format!("--seconds {seconds}: use 1 to 25"))
+                .hint("firmware reads the duration as one byte of tenths of a second"));
+        }
+        _ => Prepared::None,
+    })
+}
+
+/// A user id can be neither empty nor "0" (the device refuses both).
+fn check_user_id_syntax(user_id: &str) -> Result<(), Failure> {
+    if user_id.is_empty() || user_id == "0" {
+        return Err(Failure::usage(format!(
+            "user id {user_id:?} is not allowed (empty or 0)"
+        )));
+    }
+    Ok(())
+}
+
+async fn execute(s: &mut Session, ctx: &Ctx, cmd: &Cmd, prepared: Prepared) -> Result<(), Failure> {
+    let c = &mut s.client;
+    match (cmd, prepared) {
+        (Cmd::Info, _) => info(c, ctx).await,
+        (Cmd::Users(u), p) => users(c, ctx, u, p).await,
+        (
+            Cmd::Attendance(AttendanceArgs {
+                action: Some(AttendanceCmd::Clear { yes }),
+                ..
+            }),
+            _,
+        ) => attendance_clear(c, ctx, *yes).await,
+        (Cmd::Attendance(a), Prepared::Since(since)) => attendance(c, ctx, a, since).await,
+        (Cmd::Door(d), _) => door(c, ctx, d).await,
+        (Cmd::Events { count }, _) => events(c, ctx, *count).await,
+        (Cmd::Time(TimeCmd::Get), _) => time_get(c, ctx).await,
+        (Cmd::Time(TimeCmd::Set { .. }), Prepared::Time(t)) => time_set(c, ctx, t).await,
+        (Cmd::Backup { file }, _) => backup_cmd(c, ctx, file).await,
+        (Cmd::Restore { dry_run, .. }, Prepared::Backup(b)) => restore(c, ctx, &b, *dry_run).await,
+        _ => Err(Failure::usage("internal: command not prepared")),
+    }
+}
+
+// ---------------------------------------------------------------- info
+
+/// The device's user-record layout, known once its user table was read
+/// (`None` while the table is empty).
+async fn user_layout(c: &mut Client, ctx: &Ctx) -> Result<Option<UserLayout>, Failure> {
+    if c.user_layout().is_none() {
+        c.users().await.map_err(|e| ctx.err(e))?;
+    }
+    Ok(c.user_layout())
+}
+
+async fn info(c: &mut Client, ctx: &Ctx) -> Result<(), Failure> {
+    let di = c.device_info().await.map_err(|e| ctx.err(e))?;
+    let layout = user_layout(c, ctx).await?;
+    let sizes = &di.sizes;
+    let time = di.time;
+    let v = json!({
+        "device": ctx.label,
+        "serial": di.serial_number,
+        "platform": di.platform,
+        "firmware": di.firmware_version,
+        "device_name": di.device_name,
+        "mac": di.mac,
+        "time": time.to_string(),
+        "user_layout": layout.map(backup::layout_name),
+        "users": {"used": sizes.users, "capacity": sizes.users_cap},
+        "fingers": {"used": sizes.fingers, "capacity": sizes.fingers_cap},
+        "records": {"used": sizes.records, "capacity": sizes.records_cap},
+        "admins": sizes.admins,
+        "passwords": sizes.passwords,
+    });
+    if ctx.json {
+        ctx.print_json(&v);
+        return Ok(());
+    }
+    let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
+    println!("device:      {}", ctx.label);
+    println!("serial:      {}", opt(&di.serial_number));
+    println!("model:       {}", opt(&di.device_name));
+    println!("platform:    {}", opt(&di.platform));
+    println!("firmware:    {}", di.firmware_version);
+    println!("mac:         {}", opt(&di.mac));
+    println!("time:        {time}");
+    match layout {
+        Some(l) => println!("user record: {} bytes", l.record_len()),
+        None => println!("user record: unknown (no users yet)"),
+    }
+    println!("users:       {} of {}", sizes.users, sizes.users_cap);
+    println!("fingers:     {} of {}", sizes.fingers, sizes.fingers_cap);
+    println!("records:     {} of {}", sizes.records, sizes.records_cap);
+    Ok(())
+}
+
+// ---------------------------------------------------------------- users
+
+fn not_found(user_id: &str) -> Failure {
+    Failure::refused(format!(
+        "there is no user with id {user_id:?} on the device"
+    ))
+    .hint("list the users with `zkctl users list`")
+}
+
+async fn find_user(c: &mut Client, ctx: &Ctx, user_id: &str) -> Result<User, Failure> {
+    c.user(user_id)
+        .await
+        .map_err(|e| ctx.err(e))?
+        .ok_or_else(|| not_found(user_id))
+}
+
+/// Explains a PIN that does not fit the device's records.
+fn pin_too_long(layout: UserLayout) -> Failure {
+    Failure::usage(format!(
+        "the PIN is too long: this device's {}-byte user records hold at most {} digits",
+        layout.record_len(),
+        layout.password_len()
+    ))
+}
+
+async fn users(c: &mut Client, ctx: &Ctx, cmd: &UsersCmd, p: Prepared) -> Result<(), Failure> {
+    let enc = ctx.enc;
+    match cmd {
+        UsersCmd::List => {
+            let list = c.users().await.map_err(|e| ctx.err(e))?;
+            let views: Vec<UserView> = list.iter().map(|u| UserView::of(u, enc)).collect();
+            if ctx.json {
+                ctx.print_json(&json!(views));
+            } else {
+                print!("{}", view::users_table(&views));
+            }
+            Ok(())
+        }
+        UsersCmd::Show { user_id } => {
+            let u = find_user(c, ctx, user_id).await?;
+            print_user(ctx, &u);
+            Ok(())
+        }
+        UsersCmd::Add {
+            user_id,
+            name,
+            card,
+            admin,
+            ..
+        } => {
+            let Prepared::Pin(pin) = p else {
+                return Err(Failure::usage("internal: PIN not read"));
+            };
+            // Check locally against the device's layout (the larger one
+            // while the table is empty) so that bad input never reaches it.
+            let layout = user_layout(c, ctx).await?.unwrap_or(UserLayout::Extended72);
+            let mut u = User::new(layout, 1, user_id, enc).map_err(|e| {
+                Failure::usage(format!("user id {user_id:?} cannot be stored: {e}")).hint(
+                    match layout {
+                        UserLayout::Compact28 => {
+                            "this device's 28-byte user records take numeric ids up to 4294967295"
+                        }
+                        UserLayout::Extended72 => "this device's user ids hold at most 24 bytes",
+                    },
+                )
+            })?;
+            u.set_name(name, enc, Overflow::Error).map_err(|_| {
+                Failure::usage(format!(
+                    "name {name:?} is too long: it is {} bytes in {} and this device's \
+                     {}-byte user records hold {}",
+                    enc.encoded_len(name).unwrap_or(name.len()),
+                    enc.name(),
+                    layout.record_len(),
+                    layout.name_len()
+                ))
+                .hint("use a shorter name")
+            })?;
+            if let Some(pin) = &pin {
+                u.set_password(pin).map_err(|_| pin_too_long(layout))?;
+            }
+            let mut new = NewUser::new(user_id.clone())
+                .name(name.clone())
+                .card(card.unwrap_or(0));
+            if *admin {
+                new = new.privilege(Privilege::ADMIN);
+            }
+            if let Some(pin) = pin {
+                new = new.password(pin);
+            }
+            let back = c.add_user(new).await.map_err(|e| match e {
+                ClientError::DuplicateUserId { uids, .. } => Failure::refused(format!(
+                    "user id {user_id:?} already exists on the device (uid {})",
+                    uids.iter()
+                        .map(u16::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+                .hint("choose another id, or change the existing user"),
+                e => ctx.err(e),
+            })?;
+            if ctx.json {
+                print_user(ctx, &back);
+            } else {
+                println!(
+                    "added user {} ({}) at uid {}{}",
+                    back.user_id(enc),
+                    back.name(enc),
+                    back.uid(),
+                    if back.has_password() { ", PIN set" } else { "" }
+                );
+            }
+            Ok(())
+        }
+        UsersCmd::SetPin { user_id, .. } => {
+            let Prepared::Pin(Some(pin)) = p else {
+                return Err(Failure::usage("internal: PIN not read"));
+            };
+            let u = find_user(c, ctx, user_id).await?;
+            u.clone()
+                .set_password(&pin)
+                .map_err(|_| pin_too_long(u.layout()))?;
+            let back = c.set_pin(user_id, &pin).await.map_err(|e| ctx.err(e))?;
+            if back.password(enc).expose() != pin {
+                return Err(Failure::refused(
+                    "the device accepted the PIN but reading it back shows a different one",
+                ));
+            }
+            if ctx.json {
+                ctx.print_json(&json!({"user_id": user_id, "uid": back.uid(), "has_pin": true, "verified": true}));
+            } else {
+                println!(
+                    "PIN of user {user_id} ({}) set; read back from the device and confirmed",
+                    back.name(enc)
+                );
+            }
+            Ok(())
+        }
+        UsersCmd::ClearPin { user_id } => {
+            find_user(c, ctx, user_id).await?;
+            let back = c.clear_pin(user_id).await.map_err(|e| ctx.err(e))?;
+            if back.has_password() {
+                return Err(Failure::refused(
+                    "the device still reports a PIN after clearing it",
+                ));
+            }
+            if ctx.json {
+                ctx.print_json(&json!({"user_id": user_id, "uid": back.uid(), "has_pin": false, "verified": true}));
+            } else {
+                println!("PIN of user {user_id} ({}) cleared", back.name(enc));
+            }
+            Ok(())
+        }
+        UsersCmd::Delete { user_id, yes } => {
+            let u = find_user(c, ctx, user_id).await?;
+            input::confirm(
+                *yes,
+                &format!(
+                    "Delete user {user_id} ({}) from {}?",
+                    u.name(enc),
+                    ctx.label
+                ),
+            )?;
+            c.delete_user(user_id).await.map_err(|e| ctx.err(e))?;
+            if c.user(user_id).await.map_err(|e| ctx.err(e))?.is_some() {
+                return Err(Failure::refused(
+                    "the device still lists the user after deleting it",
+                ));
+            }
+            if ctx.json {
+                ctx.print_json(&json!({"user_id": user_id, "uid": u.uid(), "deleted": true}));
+            } else {
+                println!("deleted user {user_id} ({}, uid {})", u.name(enc), u.uid());
+            }
+            Ok(())
+        }
+    }
+}
+
+fn print_user(ctx: &Ctx, u: &User) {
+    let v = UserView::of(u, ctx.enc);
+    if ctx.json {
+        ctx.print_json(&json!(v));
+    } else {
+        print!("{}", view::user_text(&v));
+    }
+}
+
+// ---------------------------------------------------------------- attendance
+
+/// A `\r`-updated progress line on stderr, only when stderr is a terminal.
+struct Progress {
+    on: bool,
+    last: std::time::Instant,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        Progress {
+            on: std::io::stderr().is_terminal(),
+            last: std::time::Instant::now(),
+        }
+    }
+
+    fn update(&mut self, done: u64, total: u64) {
+        if !self.on || (self.last.elapsed() < Duration::from_millis(100) && done < total) {
+            return;
+        }
+        self.last = std::time::Instant::now();
+        let width = 30u64;
+        let done = done.min(total);
+        let filled = (done * width).checked_div(total).unwrap_or(width);
+        let pct = (done * 100).checked_div(total).unwrap_or(100);
+        let bar: String = (0..width)
+            .map(|i| if i < filled { '#' } else { '.' })
+            .collect();
+        eprint!("\rdownloading [{bar}] {pct:>3}% {done}/{total} bytes");
+        let _ = std::io::stderr().flush();
+    }
+
+    fn finish(&self) {
+        if self.on {
+            eprint!("\r{}\r", " ".repeat(72));
+            let _ = std::io::stderr().flush();
+        }
+    }
+}
+
+async fn attendance(
+    c: &mut Client,
+    ctx: &Ctx,
+    args: &AttendanceArgs,
+    since: Option<DeviceTime>,
+) -> Result<(), Failure> {
+    use futures_util::StreamExt;
+    let progress = std::sync::Arc::new(std::sync::Mutex::new(Progress::new()));
+    let mut opts = StreamOptions::new();
+    if let Some(t) = since {
+        opts = opts.since(t);
+    }
+    let bar = progress.clone();
+    opts = opts.progress(move |p| {
+        if let Ok(mut b) = bar.lock() {
+            b.update(p.bytes_done, p.bytes_total.unwrap_or(p.bytes_done));
+        }
+    });
+    let mut records = Vec::new();
+    let mut failed = None;
+    {
+        let mut stream = std::pin::pin!(c.attendance_stream(opts));
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(a) => records.push(a),
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+    }
+    if let Ok(b) = progress.lock() {
+        b.finish();
+    }
+    if let Some(e) = failed {
+        return Err(ctx.err(e));
+    }
+    let mut out = String::new();
+    if ctx.json && !args.csv {
+        let arr: Vec<_> = records.iter().map(view::attendance_json).collect();
+        out.push_str(&serde_json::Value::Array(arr).to_string());
+        out.push('\n');
+    } else if args.csv {
+        out.push_str(view::ATTENDANCE_CSV_HEADER);
+        out.push('\n');
+        for a in &records {
+            out.push_str(&view::attendance_csv(a));
+            out.push('\n');
+        }
+    } else {
+        out.push_str(&view::attendance_text_header());
+        for a in &records {
+            out.push_str(&view::attendance_text(a));
+            out.push('\n');
+        }
+        out.push_str(&format!("{} record(s)\n", records.len()));
+    }
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, out)
+                .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
+            if !ctx.json {
+                eprintln!("wrote {} record(s) to {}", records.len(), path.display());
+            }
+        }
+        None => print!("{out}"),
+    }
+    Ok(())
+}
+
+async fn attendance_clear(c: &mut Client, ctx: &Ctx, yes: bool) -> Result<(), Failure> {
+    let before = c.free_sizes().await.map_err(|e| ctx.err(e))?.records;
+    input::confirm(
+        yes,
+        &format!("Delete all {before} attendance record(s) on {}?", ctx.label),
+    )?;
+    c.clear_attendance().await.map_err(|e| ctx.err(e))?;
+    let after = c.free_sizes().await.map_err(|e| ctx.err(e))?.records;
+    if ctx.json {
+        ctx.print_json(&json!({"cleared": before, "remaining": after}));
+    } else {
+        println!("cleared {before} attendance record(s); {after} remain");
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- door, events, time
+
+async fn door(c: &mut Client, ctx: &Ctx, cmd: &DoorCmd) -> Result<(), Failure> {
+    match cmd {
+        DoorCmd::Unlock { seconds } => {
+            c.unlock(Duration::from_secs(u64::from(*seconds)))
+                .await
+                .map_err(|e| ctx.err(e))?;
+            if ctx.json {
+                ctx.print_json(&json!({"unlocked": true, "seconds": seconds}));
+            } else {
+                println!("door unlocked for {seconds} s");
+            }
+        }
+        DoorCmd::Status => {
+            let st = c.door_state().await.map_err(|e| ctx.err(e))?;
+            let status = match st.status {
+                DoorStatus::Open => "open",
+                DoorStatus::Closed => "closed",
+                _ => "unknown",
+            };
+            if ctx.json {
+                ctx.print_json(&json!({"door": status, "raw": st.raw.raw}));
+            } else {
+                println!("door {status} (raw {:#04x})", st.raw.raw);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn events(c: &mut Client, ctx: &Ctx, count: Option<u64>) -> Result<(), Failure> {
+    use futures_util::StreamExt;
+    let mut stream = c.events(EventMask::all()).await.map_err(|e| ctx.err(e))?;
+    if !ctx.json {
+        eprintln!("listening for events on {} (Ctrl-C to stop)", ctx.label);
+    }
+    let mut seen = 0u64;
+    let mut stdout = std::io::stdout();
+    while count.is_none_or(|n| seen < n) {
+        let next = tokio::select! {
+            n = stream.next() => n,
+            _ = tokio::signal::ctrl_c() => break,
+        };
+        let Some(item) = next else { break };
+        let e = item.map_err(|e| ctx.err(e))?;
+        let line = if ctx.json {
+            view::event_json(&e).to_string()
+        } else {
+            view::event_text(&e)
+        };
+        let _ = writeln!(stdout, "{line}");
+        let _ = stdout.flush();
+        seen += 1;
+    }
+    Ok(())
+}
+
+async fn time_get(c: &mut Client, ctx: &Ctx) -> Result<(), Failure> {
+    let t = c.time().await.map_err(|e| ctx.err(e))?;
+    if ctx.json {
+        ctx.print_json(&json!({"time": t.to_string()}));
+    } else {
+        println!("{t}");
+    }
+    Ok(())
+}
+
+async fn time_set(c: &mut Client, ctx: &Ctx, t: DeviceTime) -> Result<(), Failure> {
+    let before = c.time().await.map_err(|e| ctx.err(e))?;
+    c.set_time(t).await.map_err(|e| ctx.err(e))?;
+    let after = c.time().await.map_err(|e| ctx.err(e))?;
+    if ctx.json {
+        ctx.print_json(&json!({"time": after.to_string(), "previous": before.to_string(), "requested": t.to_string()}));
+    } else {
+        println!("device clock set to {after} (was {before})");
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- backup / restore
+
+async fn backup_cmd(c: &mut Client, ctx: &Ctx, file: &Path) -> Result<(), Failure> {
+    let di = c.device_info().await.map_err(|e| ctx.err(e))?;
+    let time = di.time;
+    let users = c.users().await.map_err(|e| ctx.err(e))?;
+    let layout = c.user_layout().unwrap_or(UserLayout::Extended72);
+    let templates = c.templates().await.map_err(|e| ctx.err(e))?;
+    let source = backup::DeviceSource {
+        serial: di.serial_number.clone(),
+        platform: di.platform.clone(),
+        firmware: Some(di.firmware_version.clone()),
+        device_name: di.device_name.clone(),
+        mac: di.mac.clone(),
+    };
+    let doc = backup::build(
+        source,
+        Some(time.to_string()),
+        layout,
+        ctx.enc,
+        &users,
+        &templates,
+    );
+    backup::write(file, &doc)?;
+    if ctx.json {
+        ctx.print_json(&json!({
+            "file": file.display().to_string(),
+            "users": users.len(),
+            "templates": templates.len(),
+            "serial": di.serial_number,
+        }));
+    } else {
+        println!(
+            "backed up {} user(s) and {} template(s) from {} to {} (the file holds PINs: keep it private)",
+            users.len(),
+            templates.len(),
+            di.serial_number.as_deref().unwrap_or(&ctx.label),
+            file.display()
+        );
+    }
+    Ok(())
+}
+
+async fn restore(
+    c: &mut Client,
+    ctx: &Ctx,
+    b: &backup::Loaded,
+    dry_run: bool,
+) -> Result<(), Failure> {
+    use backup::Action;
+    let current = c.users().await.map_err(|e| ctx.err(e))?;
+    let known = c.user_layout();
+    let current_templates = c.templates().await.map_err(|e| ctx.err(e))?;
+    let mut layout = known.unwrap_or(b.layout);
+    let mut plan = backup::plan(b, layout, ctx.enc, &current, &current_templates)?;
+    if !dry_run && plan.has_changes() {
+        let mut guard = c.disable().await.map_err(|e| ctx.err(e))?;
+        // An empty device does not tell its record size: the first write
+        // in the backup's layout shows it (the device refuses a record of
+        // the wrong size), else the other layout is used.
+        if known.is_none()
+            && let Some(first) = plan.users.iter().find(|s| s.action != Action::Unchanged)
+        {
+            match guard.put_user(&first.user).await {
+                Ok(_) => {}
+                Err(ClientError::Refused { .. }) => {
+                    layout = match layout {
+                        UserLayout::Extended72 => UserLayout::Compact28,
+                        UserLayout::Compact28 => UserLayout::Extended72,
+                    };
+                    plan = backup::plan(b, layout, ctx.enc, &current, &current_templates)?;
+                }
+                Err(e) => return Err(ctx.err(e)),
+            }
+        }
+        for step in plan.users.iter().filter(|s| s.action != Action::Unchanged) {
+            guard.put_user(&step.user).await.map_err(|e| ctx.err(e))?;
+        }
+        for step in plan
+            .templates
+            .iter()
+            .filter(|s| s.action != Action::Unchanged)
+        {
+            guard
+                .upload_template(&step.template)
+                .await
+                .map_err(|e| ctx.err(e))?;
+        }
+        guard.refresh_data().await.map_err(|e| ctx.err(e))?;
+        guard.enable().await.map_err(|e| ctx.err(e))?;
+    }
+    let summary = json!({
+        "users": {
+            "add": plan.count_users(Action::Add),
+            "update": plan.count_users(Action::Update),
+            "unchanged": plan.count_users(Action::Unchanged),
+            "kept": plan.kept,
+        },
+        "templates": {
+            "add": plan.count_templates(Action::Add),
+            "update": plan.count_templates(Action::Update),
+            "unchanged": plan.count_templates(Action::Unchanged),
+        },
+    });
+    if ctx.json {
+        let users: Vec<_> = plan
+            .users
+            .iter()
+            .map(|s| {
+                json!({
+                    "action": s.action.name(), "user_id": s.user_id, "uid": s.user.uid(),
+                    "name": s.user.name(ctx.enc), "changes": s.changes, "notes": s.notes,
+                })
+            })
+            .collect();
+        let templates: Vec<_> = plan
+            .templates
+            .iter()
+            .map(|s| {
+                json!({
+                    "action": s.action.name(), "user_id": s.user_id, "uid": s.template.uid,
+                    "finger": s.template.finger,
+                })
+            })
+            .collect();
+        ctx.print_json(&json!({
+            "dry_run": dry_run,
+            "user_layout": backup::layout_name(layout),
+            "layout_known": known.is_some(),
+            "source_serial": b.serial,
+            "users": users,
+            "templates": templates,
+            "summary": summary,
+        }));
+        return Ok(());
+    }
+    let verb = |a: Action| match (a, dry_run) {
+        (Action::Add, true) => "would add",
+        (Action::Update, true) => "would update",
+        (Action::Add, false) => "added",
+        (Action::Update, false) => "updated",
+        (Action::Unchanged, _) => "unchanged",
+    };
+    if known.is_none() {
+        println!(
+            "the device has no users yet: {}-byte user records {}",
+            layout.record_len(),
+            if dry_run {
+                "assumed (as in the backup)"
+            } else {
+                "used"
+            }
+        );
+    }
+    for s in &plan.users {
+        let mut line = format!(
+            "{:<12} user {} ({}) uid {}",
+            verb(s.action),
+            s.user_id,
+            s.user.name(ctx.enc),
+            s.user.uid()
+        );
+        if !s.changes.is_empty() {
+            line.push_str(&format!(": {}", s.changes.join(", ")));
+        }
+        for n in &s.notes {
+            line.push_str(&format!(" [{n}]"));
+        }
+        println!("{line}");
+    }
+    for s in plan
+        .templates
+        .iter()
+        .filter(|s| s.action != Action::Unchanged)
+    {
+        println!(
+            "{:<12} fingerprint {} of user {}",
+            verb(s.action),
+            s.template.finger,
+            s.user_id
+        );
+    }
+    println!(
+        "users: {} {}, {} {}, {} unchanged, {} on the device not in the backup (kept); \
+         templates: {} {}, {} {}, {} unchanged",
+        plan.count_users(Action::Add),
+        verb(Action::Add),
+        plan.count_users(Action::Update),
+        verb(Action::Update),
+        plan.count_users(Action::Unchanged),
+        plan.kept,
+        plan.count_templates(Action::Add),
+        verb(Action::Add),
+        plan.count_templates(Action::Update),
+        verb(Action::Update),
+        plan.count_templates(Action::Unchanged),
+    );
+    if dry_run {
+        println!("dry run: nothing was changed");
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- sim
+
+async fn run_sim(args: &SimArgs, settings: &Settings) -> Result<(), Failure> {
+    let profile = Profile::by_name(&args.profile).ok_or_else(|| {
+        Failure::usage(format!("unknown profile {:?}", args.profile)).hint("use zk8 or zk6")
+    })?;
+    let addr = tokio::net::lookup_host(&args.bind)
+        .await
+        .ok()
+        .and_then(|mut it| it.next())
+        .ok_or_else(|| {
+            Failure::usage(format!("--bind {:?} is not an address", args.bind))
+                .hint("e.g. 127.0.0.1:4370")
+        })?;
+    let sim = Simulator::open(SimConfig {
+        profile,
+        comm_key: (settings.comm_key != 0).then(|| CommKey::new(settings.comm_key)),
+        encoding: settings.encoding,
+        seed: args.seed,
+        users: args.users,
+        attendance: args.attendance,
+        state_file: args.state.clone(),
+    })
+    .map_err(|e| Failure::usage(format!("cannot load the state file: {e}")))?;
+    let server = device::serve(&sim, addr).await?;
+    let punches = match args.punch_every {
+        Some(secs) if secs.is_finite() && secs > 0.0 && secs <= 86_400.0 => Some(
+            device::spawn_punches(sim.clone(), Duration::from_secs_f64(secs)),
+        ),
+        Some(_) => {
+            return Err(Failure::usage(
+                "--punch-every must be between 0 and 86400 seconds",
+            ));
+        }
+        None => None,
+    };
+    let show =
+        |a: Option<std::net::SocketAddr>| a.map(|a| a.to_string()).unwrap_or_else(|| "-".into());
+    println!(
+        "listening tcp={} udp={}",
+        show(server.tcp_addr()),
+        show(server.udp_addr())
+    );
+    let _ = std::io::stdout().flush();
+    let _ = tokio::signal::ctrl_c().await;
+    if let Some(p) = punches {
+        p.abort();
+    }
+    server.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,128 @@
+//! `zksim`: a simulated ZKTeco terminal on TCP and/or UDP.
+//!
+//! ```text
+//! cargo run --example zksim --features simulator -- \
+//!     --tcp 127.0.0.1:4370 --udp 127.0.0.1:4370 [--profile zk8|zk6] \
+//!     [--users N] [--attendance M] [--comm-key K] [--encoding gbk] [--state FILE]
+//! ```
+//!
+//! The first line printed is `listening tcp=ADDR udp=ADDR` (`-` for a
+//! transport that is not served). Commands are logged with `tracing`
+//! (`RUST_LOG=debug` for more). Ctrl-C stops the server cleanly.
+
+use clap::Parser;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+use zkproto::terminal::commkey::CommKey;
+use zkproto::terminal::record::text::TextEncoding;
+use zkproto::terminal::record::time::DeviceTime;
+use zkproto::terminal::sim::{Profile, SimConfig, Simulator};
+
+#[derive(Parser, Debug)]
+#[command(name = "zksim", about = "Simulated ZKTeco attendance terminal")]
+struct Args {
+    /// TCP address to listen on (port 0 picks a free port).
+    #[arg(long)]
+    tcp: Option<SocketAddr>,
+    /// UDP address to listen on (port 0 picks a free port).
+    #[arg(long)]
+    udp: Option<SocketAddr>,
+    /// Device profile: zk8 (TFT, TCP+UDP) or zk6 (black & white, UDP only).
+    #[arg(long, default_value = "zk8")]
+    profile: String,
+    /// Number of demo users.
+    #[arg(long, default_value_t = 10)]
+    users: usize,
+    /// Number of demo attendance records.
+    #[arg(long, default_value_t = 50)]
+    attendance: usize,
+    /// Seed of the demo data.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Communication key (0 = none).
+    #[arg(long, env = "ZKSIM_COMM_KEY", hide_env_values = true)]
+    comm_key: Option<u32>,
+    /// Text encoding of names (utf-8, gbk, big5, windows-1251, …).
+    #[arg(long, default_value = "utf-8")]
+    encoding: String,
+    /// State file: loaded at start, rewritten atomically on every change.
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// Start the device clock at the host's UTC time instead of the fixed default.
+    #[arg(long)]
+    host_time: bool,
+}
+
+fn utc_now() -> Option<DeviceTime> {
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
+    let days = i64::try_from(secs / 86_400).ok()?;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    Some(DeviceTime::new(
+        u16::try_from(year).ok()?,
+        u8::try_from(month).ok()?,
+        u8::try_from(day).ok()?,
+        u8::try_from(rem / 3600).ok()?,
+        u8::try_from(rem / 60 % 60).ok()?,
+        u8::try_from(rem % 60).ok()?,
+    ))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let profile = Profile::by_name(&args.profile)
+        .ok_or_else(|| format!("unknown profile {:?} (zk8 or zk6)", args.profile))?;
+    let encoding = TextEncoding::from_label(&args.encoding)
+        .ok_or_else(|| format!("unknown encoding {:?}", args.encoding))?;
+    if args.tcp.is_none() && args.udp.is_none() {
+        return Err("give --tcp ADDR and/or --udp ADDR".into());
+    }
+    let config = SimConfig {
+        profile,
+        comm_key: args.comm_key.map(CommKey::new),
+        encoding,
+        seed: args.seed,
+        users: args.users,
+        attendance: args.attendance,
+        state_file: args.state.clone(),
+    };
+    let sim = Simulator::open(config)?;
+    if let Some(t) = utc_now().filter(|_| args.host_time) {
+        sim.set_time(t);
+    }
+    let server = sim.serve(args.tcp, args.udp).await?;
+    let show = |a: Option<SocketAddr>| a.map_or_else(|| "-".to_string(), |a| a.to_string());
+    println!(
+        "listening tcp={} udp={}",
+        show(server.tcp_addr()),
+        show(server.udp_addr())
+    );
+    tracing::info!(
+        profile = %sim.profile().name,
+        users = sim.users().len(),
+        attendance = sim.attendance().len(),
+        "simulator ready"
+    );
+    tokio::signal::ctrl_c().await?;
+    tracing::info!("stopping");
+    server.shutdown().await;
+    Ok(())
+}

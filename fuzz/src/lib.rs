@@ -1,0 +1,10 @@
+//! Checks shared by the fuzz targets and by `tests/fuzz_regressions.rs`,
+//! which replays saved inputs through the same functions under `cargo test`.
+//!
+//! Every check panics (with a message naming the broken property) when the
+//! library misbehaves on its input, and returns normally otherwise.
+
+pub mod codecs;
+pub mod records;
+pub mod session;
+pub mod util;

@@ -1,0 +1,361 @@
+//! Error types of the panel wire layer, one small enum per concern.
+//!
+//! All are `Clone + PartialEq + Eq` and carry the evidence needed to diagnose
+//! a bad frame or payload (expected and received values, lengths, offsets).
+
+use super::command::{Command, ErrorCode};
+use super::session::SessionHeader;
+use thiserror::Error;
+
+/// A frame could not be split off or checked (reference §1.1–§1.3).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum FrameError {
+    /// The first byte is not the `AA` start byte.
+    #[error("bad start byte {found:#04x} (expected 0xaa)")]
+    BadStart {
+        /// The byte found.
+        found: u8,
+    },
+    /// The byte after the CRC is not the `55` end byte.
+    #[error("bad end byte {found:#04x} at offset {offset} (expected 0x55)")]
+    BadEnd {
+        /// The byte found.
+        found: u8,
+        /// Its offset in the frame.
+        offset: usize,
+    },
+    /// The CRC-16/ARC did not match.
+    #[error("CRC mismatch: computed {computed:#06x}, received {received:#06x}")]
+    CrcMismatch {
+        /// CRC computed over address..data.
+        computed: u16,
+        /// CRC carried by the frame.
+        received: u16,
+    },
+    /// The length field announces more data than the configured limit; nothing was buffered.
+    #[error("frame announces {len} data bytes, limit is {max}")]
+    TooLong {
+        /// The announced data length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Fewer bytes than the frame needs.
+    #[error("truncated frame: need {need} bytes, got {got}")]
+    Truncated {
+        /// Bytes needed.
+        need: usize,
+        /// Bytes available.
+        got: usize,
+    },
+    /// Bytes follow the frame where exactly one frame was expected.
+    #[error("{extra} bytes after the end of the frame")]
+    TrailingBytes {
+        /// Number of extra bytes.
+        extra: usize,
+    },
+    /// On RS485 the reply came from another address.
+    #[error("frame from address {found:#04x}, expected {expected:#04x}")]
+    AddressMismatch {
+        /// The configured address.
+        expected: u8,
+        /// The address in the frame.
+        found: u8,
+    },
+    /// The bytes start with the terminal protocol's TCP envelope (`50 50 82 7d`).
+    #[error(
+        "the peer speaks the standalone-terminal protocol (50 50 82 7d), not the C3/inBio panel protocol"
+    )]
+    LooksLikeTerminal,
+    /// No valid frame start was found within the resynchronisation bound.
+    #[error("no valid frame found in {skipped} bytes")]
+    NoSync {
+        /// Bytes skipped without finding a frame.
+        skipped: usize,
+    },
+}
+
+/// A value could not be encoded for the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// A frame's data exceeds the 16-bit length field (or another limit).
+    #[error("{what} is {len} bytes, limit is {max}")]
+    TooLong {
+        /// What was too long.
+        what: &'static str,
+        /// Its length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Too many items (parameter names, fields, rows) for one request.
+    #[error("{count} {what} in one request, limit is {max}")]
+    TooMany {
+        /// What was counted.
+        what: &'static str,
+        /// How many were given.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A text item contains a byte the format uses as a separator, or is empty.
+    #[error("{what} {text:?} is not allowed: {reason}")]
+    BadText {
+        /// What the text is.
+        what: &'static str,
+        /// The offending text (never a secret value).
+        text: String,
+        /// Why.
+        reason: &'static str,
+    },
+    /// A value is outside the range the field can carry.
+    #[error("{what} is out of range: {reason}")]
+    OutOfRange {
+        /// The field.
+        what: &'static str,
+        /// Why.
+        reason: &'static str,
+    },
+}
+
+/// A payload (parameter text, table data, log record, …) could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// Fewer bytes than the structure needs.
+    #[error("truncated {what}: need {need} bytes, got {got}")]
+    Truncated {
+        /// What was being read.
+        what: &'static str,
+        /// Bytes needed.
+        need: usize,
+        /// Bytes available.
+        got: usize,
+    },
+    /// A length is not acceptable for the structure.
+    #[error("bad length {len} for {what}: {reason}")]
+    BadLength {
+        /// What was being read.
+        what: &'static str,
+        /// The length found.
+        len: usize,
+        /// Why it is wrong.
+        reason: &'static str,
+    },
+    /// Text that does not follow the expected syntax.
+    #[error("bad {what} at byte {offset}: {reason}")]
+    BadSyntax {
+        /// What was being parsed.
+        what: &'static str,
+        /// Offset of the problem in the input.
+        offset: usize,
+        /// What was wrong.
+        reason: &'static str,
+    },
+    /// A packed or text time that is not a real calendar time.
+    #[error(transparent)]
+    Time(#[from] TimeError),
+    /// A reply is shorter than the command's result needs (e.g. count reply without data).
+    #[error("{what}: expected {expected} bytes, got {got}")]
+    WrongSize {
+        /// What was being decoded.
+        what: &'static str,
+        /// Expected size.
+        expected: usize,
+        /// Size received.
+        got: usize,
+    },
+}
+
+/// A date/time that the panel's encoding cannot represent, or that is not a real date.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum TimeError {
+    /// Day, month or year are not a calendar date (e.g. February 30).
+    #[error("invalid date {year:04}-{month:02}-{day:02}")]
+    InvalidDate {
+        /// Year.
+        year: u16,
+        /// Month.
+        month: u8,
+        /// Day.
+        day: u8,
+    },
+    /// Hour, minute or second out of range.
+    #[error("invalid time of day {hour:02}:{minute:02}:{second:02}")]
+    InvalidTime {
+        /// Hour.
+        hour: u8,
+        /// Minute.
+        minute: u8,
+        /// Second.
+        second: u8,
+    },
+    /// The date is before 2000 or too late for the 32-bit packed value.
+    #[error("{year:04}-{month:02}-{day:02} is outside the packed range (2000-01-01 to 2133-08-18)")]
+    OutOfRange {
+        /// Year.
+        year: u16,
+        /// Month.
+        month: u8,
+        /// Day.
+        day: u8,
+    },
+    /// A text time that is not `YYYY-MM-DD hh:mm:ss`.
+    #[error("bad time text {text:?} (expected YYYY-MM-DD hh:mm:ss)")]
+    BadText {
+        /// The text (truncated to 32 characters).
+        text: String,
+    },
+}
+
+/// A reply did not answer the outstanding request, or reported a device error.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ReplyError {
+    /// The panel answered `C9` with an error code.
+    #[error("panel refused {command}: {code}")]
+    Device {
+        /// The request command.
+        command: Command,
+        /// The error code.
+        code: ErrorCode,
+    },
+    /// The reply's session header does not echo the outstanding request: a late
+    /// reply to an earlier request. Drop it and keep reading.
+    #[error("stale reply: expected session {:#06x} message {:#06x}, got session {:#06x} message {:#06x}",
+        expected.session_id, expected.message, received.session_id, received.message)]
+    Stale {
+        /// The header of the outstanding request.
+        expected: SessionHeader,
+        /// The header in the reply.
+        received: SessionHeader,
+    },
+    /// A reply arrived while no request was outstanding.
+    #[error("unsolicited reply with code {code}")]
+    Unsolicited {
+        /// The reply's command byte.
+        code: Command,
+    },
+    /// In session mode the reply has no room for the 4-byte session header.
+    #[error("reply to {command} has {len} data bytes, too short for the session header")]
+    MissingHeader {
+        /// The request command.
+        command: Command,
+        /// Data length of the reply.
+        len: usize,
+    },
+    /// A `C9` reply without exactly one error byte (after the header, if any).
+    #[error("malformed error reply to {command}: {len} data bytes")]
+    MalformedError {
+        /// The request command.
+        command: Command,
+        /// Data length of the reply.
+        len: usize,
+    },
+    /// The reply code is neither `C8`, `C9` nor `0D`.
+    #[error("unexpected reply code {code} to {command}")]
+    UnexpectedCode {
+        /// The request command.
+        command: Command,
+        /// The reply's command byte.
+        code: Command,
+    },
+}
+
+impl ReplyError {
+    /// True when the reply is a late answer to an earlier request (drop it, read on).
+    pub fn is_stale(&self) -> bool {
+        matches!(self, ReplyError::Stale { .. })
+    }
+
+    /// True when a session connect (0x76) was refused as unknown (−13):
+    /// the firmware only knows the session-less connect (0x01).
+    pub fn is_session_unsupported(&self) -> bool {
+        matches!(
+            self,
+            ReplyError::Device {
+                command: Command::ConnectSession,
+                code: ErrorCode::CommandNotAvailable
+            }
+        )
+    }
+
+    /// The device error code, if the panel answered `C9`.
+    pub fn device_code(&self) -> Option<ErrorCode> {
+        match self {
+            ReplyError::Device { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+}
+
+/// Table rows could not be built from, or matched against, a table descriptor.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum TableError {
+    /// The table structure has no table with this name.
+    #[error("the panel has no table {table:?}")]
+    UnknownTable {
+        /// The table name.
+        table: String,
+    },
+    /// The table has no field with this name (or id).
+    #[error("table {table:?} has no field {field:?}")]
+    UnknownField {
+        /// The table name.
+        table: String,
+        /// The field name (or `#id`).
+        field: String,
+    },
+    /// A value of the wrong kind for the field (integer vs. string).
+    #[error("field {field:?} of table {table:?} expects {expected}")]
+    KindMismatch {
+        /// The table name.
+        table: String,
+        /// The field name.
+        field: String,
+        /// The expected kind.
+        expected: &'static str,
+    },
+    /// A row has a different number of values than the field list.
+    #[error("row {row} has {got} values, the field list has {expected}")]
+    RowWidth {
+        /// Row index.
+        row: usize,
+        /// Number of fields.
+        expected: usize,
+        /// Number of values.
+        got: usize,
+    },
+    /// Rows of another table were given.
+    #[error("rows belong to table id {found}, expected {expected}")]
+    WrongTable {
+        /// The descriptor's table id.
+        expected: u8,
+        /// The rows' table id.
+        found: u8,
+    },
+    /// A field the row type needs is not in the reply.
+    #[error("field {field:?} is missing from the rows")]
+    MissingField {
+        /// The field name.
+        field: &'static str,
+    },
+    /// A non-default value for a field this firmware's table does not have.
+    #[error("table {table:?} has no field {field:?} to hold a non-default value")]
+    FieldNotInTable {
+        /// The table name.
+        table: String,
+        /// The field name.
+        field: &'static str,
+    },
+    /// A value could not be encoded.
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+    /// A value could not be decoded.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+}

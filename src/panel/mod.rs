@@ -1,0 +1,59 @@
+//! The ZKTeco C3/inBio access-control panel protocol ("PullSDK" wire protocol,
+//! TCP/UDP port 4370, UDP broadcast 65535, RS485), as a sans-IO layer.
+//!
+//! Layers, from the bytes up:
+//!
+//! * [`crc`]: CRC-16/ARC (slice-by-16 table);
+//! * [`frame`]: `AA | address | command | length | data | CRC | 55`;
+//! * [`command`]: command/reply codes and device error codes;
+//! * [`session`]: the 4-byte session header and [`PanelSession`], which builds
+//!   requests with session id and message numbers and matches replies;
+//! * [`params`]: GetDeviceParam/SetDeviceParam text; [`time`]: packed times;
+//! * [`control`]: ControlDevice operations;
+//! * [`table`]: table structure, GetDeviceData/SetDeviceData/DeleteDeviceData,
+//!   typed rows; [`bigdata`]: the chunked exchange for large results;
+//! * [`rtlog`]: binary and text real-time log records and event codes;
+//! * [`discovery`]: UDP discovery and IP change;
+//! * [`detect`]: telling a panel from a standalone terminal;
+//! * `codec` (feature `codec`): a tokio-util codec with resynchronisation.
+//!
+//! Nothing here performs I/O or reads a clock.
+//!
+//! ```
+//! use zkproto::panel::{Command, Frame, PanelSession, session::ConnectMode};
+//! let mut s = PanelSession::new();
+//! let f = s.connect(ConnectMode::SessionLess, b"").unwrap();
+//! assert_eq!(f.command, Command::Connect);
+//! s.handle_reply(&Frame::new(1, Command::AckOk, &[][..])).unwrap();
+//! assert!(s.is_connected());
+//! ```
+
+// Wire data must not be able to panic this layer: no unchecked indexing or slicing.
+#![warn(clippy::indexing_slicing)]
+
+pub mod bigdata;
+#[cfg(feature = "codec")]
+pub mod codec;
+pub mod command;
+pub mod control;
+pub mod crc;
+pub mod detect;
+pub mod discovery;
+pub mod error;
+pub mod frame;
+pub mod params;
+pub mod rtlog;
+pub mod session;
+pub mod table;
+pub mod time;
+
+pub use command::{Command, ErrorCode};
+pub use control::ControlCommand;
+pub use detect::{PeerKind, classify};
+pub use error::{DecodeError, EncodeError, FrameError, ReplyError, TableError, TimeError};
+pub use frame::Frame;
+pub use params::ParamList;
+pub use rtlog::{EventCode, RtRecord, TextRecord};
+pub use session::{PanelSession, Reply, SessionHeader};
+pub use table::{TableDescriptor, TableStructure};
+pub use time::PanelTime;

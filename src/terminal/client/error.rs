@@ -1,0 +1,229 @@
+//! The client's error type.
+
+use crate::terminal::command::{Command, ReplyCode};
+use crate::terminal::error::{EncodeError, WireError};
+use crate::terminal::record::error::RecordError;
+use crate::terminal::session::SessionError;
+use std::time::Duration;
+
+/// Everything a client call can fail with.
+///
+/// Small and comparable (`Clone + PartialEq + Eq`): I/O errors keep their
+/// kind and message. [`is_refusal`](Error::is_refusal) tells "the terminal
+/// said no" from [`is_network`](Error::is_network) failures.
+///
+/// ```
+/// use std::time::Duration;
+/// use zkproto::terminal::client::Error;
+/// let e = Error::Timeout { waiting_for: "reply to CMD_CONNECT".into(), after: Duration::from_secs(3) };
+/// assert!(e.is_network());
+/// assert!(e.to_string().contains("did not answer"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The transport failed.
+    #[error("I/O error ({kind:?}): {message}")]
+    Io {
+        /// The error kind.
+        kind: std::io::ErrorKind,
+        /// The error text.
+        message: String,
+    },
+    /// A frame was malformed.
+    #[error(transparent)]
+    Wire(WireError),
+    /// Nothing arrived in time.
+    #[error("{}", timeout_message(waiting_for, after))]
+    Timeout {
+        /// What the client was waiting for, e.g. `"reply to CMD_CONNECT"`.
+        waiting_for: String,
+        /// How long it waited in total.
+        after: Duration,
+    },
+    /// The terminal refused a command.
+    #[error("{command} refused by the device: {reply} ({}), result code {code}", reply.explain())]
+    Refused {
+        /// The command.
+        command: Command,
+        /// The reply code.
+        reply: ReplyCode,
+        /// The reply's session slot (an error code on most firmware).
+        code: u16,
+    },
+    /// The terminal requires a comm key, or refused the one given.
+    #[error("{}", if *key_sent {
+        "the device refused the comm key (CMD_ACK_UNAUTH): check Options::comm_key"
+    } else {
+        "the device requires a comm key (CMD_ACK_UNAUTH): set Options::comm_key"
+    })]
+    Unauthorized {
+        /// Whether a key was sent.
+        key_sent: bool,
+    },
+    /// The peer is not a ZKTeco standalone terminal.
+    #[error("the peer is not a ZKTeco terminal: {what}")]
+    NotATerminal {
+        /// What it looks like instead.
+        what: String,
+    },
+    /// The connection closed.
+    #[error("the connection closed during {during}")]
+    Closed {
+        /// What was going on.
+        during: String,
+    },
+    /// A record could not be decoded.
+    #[error(transparent)]
+    Record(RecordError),
+    /// A value could not be encoded.
+    #[error(transparent)]
+    Encode(EncodeError),
+    /// No user has this user id.
+    #[error("no user with user id {0:?}")]
+    UserNotFound(String),
+    /// Several users share one user id.
+    #[error(
+        "user id {user_id:?} is used by several users (uids {uids:?}); fix the device's table first"
+    )]
+    DuplicateUserId {
+        /// The user id.
+        user_id: String,
+        /// The uids carrying it.
+        uids: Vec<u16>,
+    },
+    /// A write was accepted but reading back showed other data.
+    #[error("read-back after writing did not match: {what}")]
+    ReadBackMismatch {
+        /// What differed.
+        what: String,
+    },
+    /// The device announced more data than the configured limit (nothing
+    /// was allocated).
+    #[error(
+        "the device announced {announced} bytes, more than the limit of {limit} (Options::max_bulk)"
+    )]
+    TooLarge {
+        /// Announced size.
+        announced: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The device broke the protocol.
+    #[error("protocol error: {0}")]
+    Protocol(String),
+}
+
+fn timeout_message(waiting_for: &str, after: &Duration) -> String {
+    let mut s =
+        format!("timed out after {after:?} waiting for {waiting_for}: the peer did not answer");
+    if waiting_for.contains("CMD_CONNECT") {
+        s.push_str(
+            "; check the address and port (4370), the transport (TCP or UDP; older terminals are UDP only), \
+             the comm key, and that nobody is using the terminal's menu",
+        );
+    }
+    s
+}
+
+impl Error {
+    /// Whether the terminal answered and said no (refusal, unknown command,
+    /// missing comm key, wrong user).
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            Error::Refused { .. }
+                | Error::Unauthorized { .. }
+                | Error::UserNotFound(_)
+                | Error::DuplicateUserId { .. }
+        )
+    }
+
+    /// Whether the failure is the network's or the peer's silence (worth a
+    /// reconnect and retry).
+    pub fn is_network(&self) -> bool {
+        matches!(
+            self,
+            Error::Io { .. } | Error::Timeout { .. } | Error::Closed { .. }
+        )
+    }
+
+    pub(crate) fn io(e: &std::io::Error) -> Error {
+        Error::Io {
+            kind: e.kind(),
+            message: e.to_string(),
+        }
+    }
+
+    pub(crate) fn from_session(e: SessionError, key_sent: bool) -> Error {
+        match e {
+            SessionError::Timeout {
+                command,
+                waited,
+                attempts,
+            } => Error::Timeout {
+                waiting_for: if attempts > 1 {
+                    format!("reply to {} ({attempts} attempts)", command.name())
+                } else {
+                    format!("reply to {}", command.name())
+                },
+                after: waited,
+            },
+            SessionError::TooLarge {
+                announced, limit, ..
+            } => Error::TooLarge { announced, limit },
+            SessionError::Refused {
+                command,
+                reply,
+                code,
+            } => Error::Refused {
+                command,
+                reply,
+                code,
+            },
+            SessionError::Unauthorized => Error::Unauthorized { key_sent },
+            SessionError::Unexpected { during, detail } => {
+                Error::Protocol(format!("{during}: {detail}"))
+            }
+            SessionError::Incomplete {
+                expected,
+                received,
+                retries,
+            } => Error::Protocol(format!(
+                "bulk read incomplete: {received} of {expected} bytes after {retries} retries"
+            )),
+            SessionError::Record(r) => Error::Record(r),
+        }
+    }
+}
+
+impl From<RecordError> for Error {
+    fn from(e: RecordError) -> Self {
+        Error::Record(e)
+    }
+}
+
+impl From<EncodeError> for Error {
+    fn from(e: EncodeError) -> Self {
+        Error::Encode(e)
+    }
+}
+
+impl From<WireError> for Error {
+    fn from(e: WireError) -> Self {
+        match e {
+            WireError::LooksLikeC3Panel => Error::NotATerminal {
+                what: "it answered with 0xaa … 0x55 frames: a C3/inBio access-control panel (PullSDK protocol), \
+                       not a standalone terminal"
+                    .into(),
+            },
+            other => Error::Wire(other),
+        }
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::io(&e)
+    }
+}

@@ -1,0 +1,670 @@
+//! Async tokio client for ZKTeco terminals (feature `client`), TCP or UDP.
+//!
+//! The [`Client`] owns its transport and runs one request at a time
+//! (`&mut self` methods, like tokio-modbus). The protocol decisions — reply
+//! ids, reply matching, realtime-event demultiplexing, retransmission and
+//! the bulk-read state machine — live in the sans-IO
+//! [`session`](crate::terminal::session); this module moves bytes and keeps
+//! time. Every network wait has a timeout.
+//!
+//! ```no_run
+//! use zkproto::terminal::client::{Client, Options};
+//! # async fn run() -> Result<(), zkproto::terminal::client::Error> {
+//! let mut dev = Client::connect("192.168.1.201:4370", Options::new()).await?;
+//! println!("{}", dev.firmware_version().await?);
+//! for u in dev.users().await? {
+//!     println!("{:?}", u);
+//! }
+//! let log = dev.attendance().await?;
+//! println!("{} records", log.records.len());
+//! dev.disconnect().await?;
+//! # Ok(()) }
+//! ```
+
+mod attendance;
+mod control;
+mod door;
+mod error;
+mod events;
+mod info;
+mod options;
+mod templates;
+mod transport;
+mod users;
+
+pub use attendance::{AttendanceLog, InvalidRecord, Progress, StreamOptions};
+pub use control::DisableGuard;
+pub use door::DoorReading;
+pub use error::Error;
+pub use events::{EventStream, SupervisedEvent, Supervisor, supervised_events};
+pub use info::DeviceInfo;
+pub use options::{Options, Transport};
+pub use users::NewUser;
+
+use crate::terminal::command::Command;
+use crate::terminal::commkey::DEFAULT_TICK;
+use crate::terminal::packet::Packet;
+use crate::terminal::record::bulk::BulkRead;
+use crate::terminal::record::user::UserLayout;
+use crate::terminal::request::Request;
+use crate::terminal::session::{
+    BulkLimits, BulkReader, ConnectState, Session, SessionStats, WaitPolicy, check_reply,
+};
+use bytes::{Bytes, BytesMut};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpStream, ToSocketAddrs, UdpSocket};
+use transport::Link;
+pub(crate) use transport::Received;
+
+/// A connection to one terminal.
+///
+/// Dropping a client makes a best-effort attempt to send `CMD_EXIT`; call
+/// [`disconnect`](Client::disconnect) to close it properly.
+#[derive(Debug)]
+pub struct Client {
+    link: Link,
+    session: Session,
+    options: Options,
+    peer: Option<SocketAddr>,
+    user_layout: Option<UserLayout>,
+    needs_enable: bool,
+    closed: bool,
+}
+
+/// What to do with a corrupt frame answering the outstanding request.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OnCorrupt {
+    /// Ask again with the same reply id (the device resends its cached reply).
+    Retransmit,
+    /// Hand it to the caller (bulk bursts treat it as a lost packet).
+    Report,
+}
+
+enum Got {
+    Reply(Packet),
+    Lost,
+    /// A timeout after part of a multi-packet reply arrived.
+    TimedOut,
+}
+
+fn now() -> Instant {
+    Instant::now()
+}
+
+impl Client {
+    /// Connects to a terminal and opens a session (`CMD_CONNECT`, then
+    /// `CMD_AUTH` when a comm key is configured and the device asks for it).
+    ///
+    /// ```no_run
+    /// use zkproto::terminal::client::{Client, Options, Transport};
+    /// # async fn run() -> Result<(), zkproto::terminal::client::Error> {
+    /// let dev = Client::connect("10.0.0.5:4370", Options::new().transport(Transport::Udp).comm_key(1234)).await?;
+    /// dev.disconnect().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect(addr: impl ToSocketAddrs, options: Options) -> Result<Client, Error> {
+        let addrs: Vec<SocketAddr> = tokio::net::lookup_host(addr).await?.collect();
+        let Some(&peer) = addrs.first() else {
+            return Err(Error::Io {
+                kind: std::io::ErrorKind::NotFound,
+                message: "address resolved to nothing".into(),
+            });
+        };
+        match options.transport {
+            Transport::Tcp => Self::connect_tcp(peer, options).await,
+            Transport::Udp => Self::connect_udp(peer, options).await,
+            Transport::Auto => match Self::connect_tcp(peer, options.clone()).await {
+                Ok(c) => Ok(c),
+                Err(e) if e.is_network() => {
+                    tracing::debug!(error = %e, %peer, "TCP failed, trying UDP");
+                    Self::connect_udp(peer, options).await
+                }
+                Err(e) => Err(e),
+            },
+        }
+    }
+
+    async fn connect_tcp(peer: SocketAddr, options: Options) -> Result<Client, Error> {
+        let stream = tokio::time::timeout(options.connect_timeout, TcpStream::connect(peer))
+            .await
+            .map_err(|_| Error::Timeout {
+                waiting_for: format!("TCP connection to {peer} (before CMD_CONNECT)"),
+                after: options.connect_timeout,
+            })??;
+        let _ = stream.set_nodelay(true);
+        let link = Link::stream(stream, options.max_packet, options.lenient_checksum);
+        Self::open(link, Some(peer), options).await
+    }
+
+    async fn connect_udp(peer: SocketAddr, options: Options) -> Result<Client, Error> {
+        let local: SocketAddr = if peer.is_ipv4() {
+            ([0, 0, 0, 0], 0).into()
+        } else {
+            (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+        };
+        let socket = UdpSocket::bind(local).await?;
+        socket.connect(peer).await?;
+        let link = Link::udp(socket, options.lenient_checksum);
+        Self::open(link, Some(peer), options).await
+    }
+
+    /// Opens a session over any byte stream speaking the TCP envelope (a
+    /// `TcpStream`, a tunnel, `tokio::io::duplex` in tests).
+    ///
+    /// ```no_run
+    /// use zkproto::terminal::client::{Client, Options};
+    /// # async fn run() -> Result<(), zkproto::terminal::client::Error> {
+    /// let stream = tokio::net::TcpStream::connect("10.0.0.5:4370").await?;
+    /// let mut dev = Client::attach(stream, Options::new()).await?;
+    /// let _t = dev.time().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn attach<T: AsyncRead + AsyncWrite + Send + Unpin + 'static>(
+        io: T,
+        options: Options,
+    ) -> Result<Client, Error> {
+        let link = Link::stream(io, options.max_packet, options.lenient_checksum);
+        Self::open(link, None, options).await
+    }
+
+    /// Opens a session over a UDP socket already connected to the terminal.
+    ///
+    /// ```no_run
+    /// use zkproto::terminal::client::{Client, Options};
+    /// # async fn run() -> Result<(), zkproto::terminal::client::Error> {
+    /// let socket = tokio::net::UdpSocket::bind("0.0.0.0:0").await?;
+    /// socket.connect("10.0.0.5:4370").await?;
+    /// let dev = Client::attach_udp(socket, Options::new()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn attach_udp(socket: UdpSocket, options: Options) -> Result<Client, Error> {
+        let peer = socket.peer_addr().ok();
+        let link = Link::udp(socket, options.lenient_checksum);
+        Self::open(link, peer, options).await
+    }
+
+    async fn open(link: Link, peer: Option<SocketAddr>, options: Options) -> Result<Client, Error> {
+        let mut c = Client {
+            link,
+            session: Session::new(),
+            options,
+            peer,
+            user_layout: None,
+            needs_enable: false,
+            closed: false,
+        };
+        match c.handshake().await {
+            Ok(()) => Ok(c),
+            Err(e) => {
+                c.closed = true;
+                Err(e)
+            }
+        }
+    }
+
+    async fn handshake(&mut self) -> Result<(), Error> {
+        let wait = WaitPolicy {
+            timeout: self.options.connect_timeout,
+            retries: self.retries(),
+        };
+        let packet = self.session.connect(now(), wait);
+        self.send(&packet).await?;
+        let reply = match self
+            .await_reply(OnCorrupt::Retransmit, "reply to CMD_CONNECT")
+            .await
+        {
+            Ok(Got::Reply(p)) => p,
+            Ok(Got::Lost | Got::TimedOut) => {
+                return Err(Error::Protocol("connect reply lost".into()));
+            }
+            Err(Error::Wire(crate::terminal::error::WireError::BadMagic { found })) => {
+                return Err(Error::NotATerminal {
+                    what: format!(
+                        "it answered bytes starting {found:02x?}, not the ZK TCP envelope 50 50 82 7d (wrong port or another protocol)"
+                    ),
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        self.session.finish();
+        let state = self
+            .session
+            .on_connect_reply(&reply)
+            .map_err(|e| self.map(e))?;
+        tracing::debug!(session_id = self.session.session_id(), transport = ?self.link.kind(), "connected");
+        match (state, self.options.comm_key) {
+            (ConnectState::Ready, _) => Ok(()),
+            (ConnectState::NeedsAuth, None) => Err(Error::Unauthorized { key_sent: false }),
+            (ConnectState::NeedsAuth, Some(key)) => {
+                let req = Request::auth(key, self.session.session_id(), DEFAULT_TICK);
+                self.command(req).await.map(|_| ())
+            }
+        }
+    }
+
+    /// Closes the session with `CMD_EXIT` and waits for its acknowledgement.
+    ///
+    /// ```no_run
+    /// # async fn run(dev: zkproto::terminal::client::Client) -> Result<(), zkproto::terminal::client::Error> {
+    /// dev.disconnect().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn disconnect(mut self) -> Result<(), Error> {
+        let r = self.command(Request::exit()).await;
+        self.closed = true;
+        r.map(|_| ())
+    }
+
+    /// The transport in use.
+    pub fn transport(&self) -> Transport {
+        self.link.kind()
+    }
+
+    /// The peer address (when connected by address).
+    pub fn peer(&self) -> Option<SocketAddr> {
+        self.peer
+    }
+
+    /// The session id the device assigned.
+    pub fn session_id(&self) -> u16 {
+        self.session.session_id()
+    }
+
+    /// The options in use.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// Session counters: retransmissions, stale packets discarded, events,
+    /// and the most bulk-data bytes held at once (`max_buffered`).
+    pub fn stats(&self) -> SessionStats {
+        self.session.stats()
+    }
+
+    /// The user-record layout detected from the device's user table, once
+    /// a user list was read.
+    pub fn user_layout(&self) -> Option<UserLayout> {
+        self.user_layout
+    }
+
+    fn retries(&self) -> u32 {
+        self.options.retries
+    }
+
+    fn wait(&self, timeout: Duration) -> WaitPolicy {
+        WaitPolicy {
+            timeout,
+            retries: self.retries(),
+        }
+    }
+
+    fn map(&self, e: crate::terminal::session::SessionError) -> Error {
+        Error::from_session(e, self.options.comm_key.is_some())
+    }
+
+    async fn send(&mut self, p: &Packet) -> Result<(), Error> {
+        self.link.send(p, self.options.trace_frames).await
+    }
+
+    /// Housekeeping before a new request: take frames that are already
+    /// buffered (late replies are discarded, events queued) and send a
+    /// pending re-enable.
+    async fn prepare(&mut self) -> Result<(), Error> {
+        if self.closed {
+            return Err(Error::Closed {
+                during: "a request on a closed client".into(),
+            });
+        }
+        self.session.finish();
+        while let Some(r) = self.link.recv_ready(self.options.trace_frames) {
+            match r? {
+                Some(Received::Packet(p)) => {
+                    self.session.receive(p);
+                }
+                Some(Received::Corrupt(..)) => self.session.note_corrupt(),
+                None => {
+                    return Err(Error::Closed {
+                        during: "idle (the device closed the connection)".into(),
+                    });
+                }
+            }
+        }
+        if self.needs_enable {
+            self.needs_enable = false;
+            self.raw_command(Request::enable_device()).await?;
+        }
+        Ok(())
+    }
+
+    /// Sends a request and returns its reply (any reply code).
+    pub(crate) async fn roundtrip(&mut self, req: Request) -> Result<Packet, Error> {
+        self.prepare().await?;
+        self.raw_roundtrip(req, self.options.timeout).await
+    }
+
+    async fn raw_roundtrip(&mut self, req: Request, timeout: Duration) -> Result<Packet, Error> {
+        let what = format!("reply to {}", req.command.name());
+        let packet = self.session.send(req, now(), self.wait(timeout));
+        self.send(&packet).await?;
+        let got = self.await_reply(OnCorrupt::Retransmit, &what).await;
+        self.session.finish();
+        match got? {
+            Got::Reply(p) => Ok(p),
+            Got::Lost | Got::TimedOut => Err(Error::Protocol(format!("{what} lost"))),
+        }
+    }
+
+    async fn raw_command(&mut self, req: Request) -> Result<Packet, Error> {
+        let cmd = req.command;
+        let reply = self.raw_roundtrip(req, self.options.timeout).await?;
+        check_reply(cmd, &reply).map_err(|e| self.map(e))?;
+        Ok(reply)
+    }
+
+    /// Sends a request and checks that the device accepted it.
+    pub(crate) async fn command(&mut self, req: Request) -> Result<Packet, Error> {
+        let cmd = req.command;
+        let reply = self.roundtrip(req).await?;
+        check_reply(cmd, &reply).map_err(|e| self.map(e))?;
+        Ok(reply)
+    }
+
+    /// Waits for a packet answering the outstanding request, handling
+    /// timeouts (retransmission on UDP), events and stale packets.
+    async fn await_reply(&mut self, on_corrupt: OnCorrupt, what: &str) -> Result<Got, Error> {
+        self.await_reply_partial(on_corrupt, what, false).await
+    }
+
+    /// [`await_reply`](Self::await_reply); with `partial`, a UDP timeout
+    /// returns [`Got::TimedOut`] instead of retransmitting.
+    async fn await_reply_partial(
+        &mut self,
+        on_corrupt: OnCorrupt,
+        what: &str,
+        partial: bool,
+    ) -> Result<Got, Error> {
+        loop {
+            let Some(deadline) = self.session.deadline() else {
+                return Err(Error::Protocol("no request outstanding".into()));
+            };
+            let recv =
+                tokio::time::timeout_at(deadline.into(), self.link.recv(self.options.trace_frames))
+                    .await;
+            match recv {
+                Err(_elapsed) => {
+                    if self.link.kind() == Transport::Udp && partial {
+                        self.session.finish();
+                        return Ok(Got::TimedOut);
+                    }
+                    if self.link.kind() == Transport::Udp {
+                        match self.session.on_timeout(now()) {
+                            Ok(p) => self.send(&p).await?,
+                            Err(e) => return Err(self.map(e)),
+                        }
+                    } else {
+                        let e = self.session.give_up(now());
+                        return Err(self.map(e));
+                    }
+                }
+                Ok(Err(e)) => return Err(e),
+                Ok(Ok(None)) => {
+                    return Err(Error::Closed {
+                        during: format!("waiting for {what}"),
+                    });
+                }
+                Ok(Ok(Some(Received::Packet(p)))) => {
+                    if let crate::terminal::session::Incoming::Reply(p) = self.session.receive(p) {
+                        return Ok(Got::Reply(p));
+                    }
+                }
+                Ok(Ok(Some(Received::Corrupt(p, err)))) => {
+                    self.session.note_corrupt();
+                    tracing::warn!(error = %err, ?p, "dropping a frame with a bad checksum");
+                    if p.is_event() || Some(p.reply_id) != self.session.current_reply_id() {
+                        continue;
+                    }
+                    match on_corrupt {
+                        OnCorrupt::Report => return Ok(Got::Lost),
+                        OnCorrupt::Retransmit => {
+                            match self.session.retransmit(now(), "corrupt reply") {
+                                Ok(again) => self.send(&again).await?,
+                                Err(_) => {
+                                    self.session.finish();
+                                    return Err(Error::Wire(err));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn bulk_limits(&self) -> BulkLimits {
+        BulkLimits {
+            max_bulk: self.options.max_bulk,
+            chunk_size: self.options.effective_chunk_size(self.link.kind()),
+            chunk_retries: self.retries(),
+        }
+    }
+
+    /// Starts a bulk read (sends the `1503` request).
+    pub(crate) async fn bulk_begin(&mut self, read: BulkRead) -> Result<BulkPull, Error> {
+        self.prepare().await?;
+        let reader = BulkReader::new(read, self.bulk_limits());
+        let packet = self.session.send(
+            reader.prepare_request(),
+            now(),
+            self.wait(self.options.timeout),
+        );
+        self.send(&packet).await?;
+        Ok(BulkPull {
+            reader,
+            in_exchange: true,
+            finished: false,
+            what: read.inner_command(),
+        })
+    }
+
+    /// The next in-order piece of a bulk read, `None` once every byte has
+    /// arrived (`CMD_FREE_DATA` has then been sent).
+    pub(crate) async fn bulk_next(&mut self, pull: &mut BulkPull) -> Result<Option<Bytes>, Error> {
+        loop {
+            if pull.finished {
+                return Ok(None);
+            }
+            if !pull.in_exchange {
+                match pull.reader.next_request().map_err(|e| self.map(e))? {
+                    Some(req) => {
+                        let packet =
+                            self.session
+                                .send(req, now(), self.wait(self.options.chunk_timeout));
+                        self.send(&packet).await?;
+                        pull.in_exchange = true;
+                    }
+                    None => {
+                        pull.finished = true;
+                        let free = pull.reader.free_request();
+                        let reply = self.raw_roundtrip(free, self.options.timeout).await?;
+                        if let Err(e) = check_reply(Command::FreeData, &reply) {
+                            tracing::debug!(error = %e, "CMD_FREE_DATA refused (ignored)");
+                        }
+                        return Ok(None);
+                    }
+                }
+            }
+            let what = format!(
+                "bulk data of {} ({} of {} bytes received)",
+                pull.what.name(),
+                pull.reader.delivered(),
+                pull.reader
+                    .size()
+                    .map_or_else(|| "?".to_string(), |s| s.to_string())
+            );
+            let partial = pull.reader.chunk_started();
+            let got = match self
+                .await_reply_partial(OnCorrupt::Report, &what, partial)
+                .await
+            {
+                Ok(g) => g,
+                Err(e) => {
+                    self.session.finish();
+                    return Err(e);
+                }
+            };
+            let step = match got {
+                Got::Reply(p) => pull.reader.on_packet(&p).map_err(|e| self.map(e)),
+                Got::Lost => {
+                    pull.reader.lost_packet();
+                    Ok(Default::default())
+                }
+                Got::TimedOut => {
+                    tracing::debug!(
+                        delivered = pull.reader.delivered(),
+                        "burst stalled; asking for the rest again"
+                    );
+                    pull.reader.abandon_chunk();
+                    Ok(crate::terminal::session::Step {
+                        data: None,
+                        done: true,
+                    })
+                }
+            };
+            let step = match step {
+                Ok(s) => s,
+                Err(e) => {
+                    self.session.finish();
+                    return Err(e);
+                }
+            };
+            self.session
+                .extend_deadline(now(), self.options.chunk_timeout);
+            if step.done {
+                self.session.finish();
+                pull.in_exchange = false;
+            }
+            if let Some(d) = step.data {
+                return Ok(Some(d));
+            }
+        }
+    }
+
+    /// Reads a whole table buffer into memory (size checked before allocating).
+    pub(crate) async fn read_table(&mut self, read: BulkRead) -> Result<Bytes, Error> {
+        let mut pull = self.bulk_begin(read).await?;
+        let mut buf: Option<BytesMut> = None;
+        while let Some(piece) = self.bulk_next(&mut pull).await? {
+            let b = match &mut buf {
+                Some(b) => b,
+                None => {
+                    let cap = pull.reader.size().map_or(piece.len(), |s| s as usize);
+                    buf.insert(BytesMut::with_capacity(cap))
+                }
+            };
+            b.extend_from_slice(&piece);
+            let held = b.len() + self.link.buffered();
+            self.session.note_buffered(held);
+        }
+        Ok(buf.map(BytesMut::freeze).unwrap_or_default())
+    }
+
+    /// One exchange whose reply may be a direct packet with data or a
+    /// `CMD_PREPARE_DATA` burst; `None` when the device answers
+    /// `CMD_ACK_ERROR` (nothing there).
+    pub(crate) async fn collect(
+        &mut self,
+        req: Request,
+        limit: u32,
+    ) -> Result<Option<Bytes>, Error> {
+        use crate::terminal::session::Burst;
+        self.prepare().await?;
+        let cmd = req.command;
+        let mut burst = Burst::new(cmd, limit);
+        let packet = self
+            .session
+            .send(req, now(), self.wait(self.options.timeout));
+        self.send(&packet).await?;
+        let mut out = BytesMut::new();
+        let what = format!("reply to {}", cmd.name());
+        let result = loop {
+            match self.await_reply(OnCorrupt::Retransmit, &what).await {
+                Err(e) => break Err(e),
+                Ok(Got::Lost | Got::TimedOut) => {
+                    break Err(Error::Protocol(format!("{what} lost")));
+                }
+                Ok(Got::Reply(p)) => {
+                    if p.reply_code() == crate::terminal::command::ReplyCode::AckError
+                        && burst.received() == 0
+                    {
+                        break Ok(None);
+                    }
+                    match burst.on_packet(&p) {
+                        Err(e) => break Err(self.map(e)),
+                        Ok(step) => {
+                            if let Some(d) = step.data {
+                                out.extend_from_slice(&d);
+                            }
+                            self.session
+                                .extend_deadline(now(), self.options.chunk_timeout);
+                            if step.done {
+                                if burst.missing() > 0 {
+                                    break Err(Error::Protocol(format!(
+                                        "{what}: {} of {:?} bytes arrived",
+                                        burst.received(),
+                                        burst.announced()
+                                    )));
+                                }
+                                break Ok(Some(out.freeze()));
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        self.session.finish();
+        result
+    }
+
+    /// Uploads `data` into the device's session buffer (§5.1):
+    /// `CMD_PREPARE_DATA` then `CMD_DATA` chunks of at most 1024 bytes.
+    pub(crate) async fn upload_buffer(&mut self, data: &Bytes) -> Result<(), Error> {
+        let len = u32::try_from(data.len()).map_err(|_| Error::TooLarge {
+            announced: data.len() as u64,
+            limit: u64::from(u32::MAX),
+        })?;
+        self.command(Request::prepare_data(len)).await?;
+        let mut off = 0;
+        while off < data.len() {
+            let end = (off + crate::terminal::packet::MAX_UDP_DATA).min(data.len());
+            self.command(Request::data(data.slice(off..end))?).await?;
+            off = end;
+        }
+        Ok(())
+    }
+
+    /// Best-effort send of a request whose reply is not awaited.
+    fn send_and_forget(&mut self, req: Request) -> bool {
+        let packet = self.session.fire_and_forget(req);
+        self.link.send_now(&packet, self.options.trace_frames)
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        if !self.closed {
+            self.closed = true;
+            let _ = self.send_and_forget(Request::exit());
+        }
+    }
+}
+
+/// State of one bulk read in progress.
+#[derive(Debug)]
+pub(crate) struct BulkPull {
+    pub(crate) reader: BulkReader,
+    in_exchange: bool,
+    finished: bool,
+    what: Command,
+}

@@ -1,0 +1,177 @@
+//! Connection options.
+
+use crate::terminal::commkey::CommKey;
+use crate::terminal::frame::DEFAULT_MAX_PACKET;
+use crate::terminal::record::bulk::MAX_BULK_SIZE;
+use crate::terminal::record::door::{DoorPolarity, UnlockUnit};
+use crate::terminal::record::text::TextEncoding;
+use std::time::Duration;
+
+/// Which transport to use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Transport {
+    /// TCP (TFT terminals).
+    Tcp,
+    /// UDP (every terminal; the only one on older black-and-white firmware).
+    Udp,
+    /// TCP, and UDP when TCP cannot be reached.
+    #[default]
+    Auto,
+}
+
+/// Options of a [`Client`](super::Client), built with chained setters.
+///
+/// ```
+/// use std::time::Duration;
+/// use zkproto::terminal::client::{Options, Transport};
+/// let o = Options::new().transport(Transport::Udp).comm_key(123456).timeout(Duration::from_secs(2)).retries(5);
+/// assert_eq!(o.get_transport(), Transport::Udp);
+/// assert_eq!(o.effective_chunk_size(Transport::Udp), 16384);
+/// assert!(!format!("{o:?}").contains("123456"));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub(crate) transport: Transport,
+    pub(crate) comm_key: Option<CommKey>,
+    pub(crate) timeout: Duration,
+    pub(crate) chunk_timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) retries: u32,
+    pub(crate) encoding: TextEncoding,
+    pub(crate) chunk_size: Option<u32>,
+    pub(crate) max_packet: usize,
+    pub(crate) max_bulk: u32,
+    pub(crate) unlock_unit: UnlockUnit,
+    pub(crate) door_polarity: DoorPolarity,
+    pub(crate) lenient_checksum: bool,
+    pub(crate) trace_frames: bool,
+    pub(crate) keepalive: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            transport: Transport::Auto,
+            comm_key: None,
+            timeout: Duration::from_secs(5),
+            chunk_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(3),
+            retries: 3,
+            encoding: TextEncoding::default(),
+            chunk_size: None,
+            max_packet: DEFAULT_MAX_PACKET,
+            max_bulk: MAX_BULK_SIZE,
+            unlock_unit: UnlockUnit::default(),
+            door_polarity: DoorPolarity::default(),
+            lenient_checksum: false,
+            trace_frames: true,
+            keepalive: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Options {
+    /// The defaults: `Transport::Auto`, no comm key, 5 s per request, 10 s
+    /// per bulk packet, 3 s to connect, 3 UDP retransmissions, UTF-8 text,
+    /// 64 MiB bulk limit, unlock in tenths of a second, door byte 1 = open.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets the transport.
+    pub fn transport(mut self, t: Transport) -> Self {
+        self.transport = t;
+        self
+    }
+    /// Sets the comm key (device option `ComKey`); 0 means none.
+    pub fn comm_key(mut self, key: u32) -> Self {
+        self.comm_key = if key == 0 {
+            None
+        } else {
+            Some(CommKey::new(key))
+        };
+        self
+    }
+    /// Time allowed for each reply (per attempt on UDP).
+    pub fn timeout(mut self, t: Duration) -> Self {
+        self.timeout = t;
+        self
+    }
+    /// Time allowed between two packets of a bulk transfer.
+    pub fn chunk_timeout(mut self, t: Duration) -> Self {
+        self.chunk_timeout = t;
+        self
+    }
+    /// Time allowed to open the TCP connection and for the connect reply.
+    pub fn connect_timeout(mut self, t: Duration) -> Self {
+        self.connect_timeout = t;
+        self
+    }
+    /// UDP retransmissions of an unanswered request (same reply id), and
+    /// re-requests of a bulk chunk that lost packets.
+    pub fn retries(mut self, n: u32) -> Self {
+        self.retries = n;
+        self
+    }
+    /// Text encoding of names and user ids (GBK on Chinese firmware).
+    pub fn encoding(mut self, e: TextEncoding) -> Self {
+        self.encoding = e;
+        self
+    }
+    /// Bytes per `1504` bulk chunk (default TCP 0xFFC0, UDP 16384).
+    pub fn chunk_size(mut self, n: u32) -> Self {
+        self.chunk_size = Some(n.max(1));
+        self
+    }
+    /// Largest TCP frame accepted.
+    pub fn max_packet(mut self, n: usize) -> Self {
+        self.max_packet = n;
+        self
+    }
+    /// Largest bulk buffer accepted from a device (checked before allocating).
+    pub fn max_bulk(mut self, n: u32) -> Self {
+        self.max_bulk = n;
+        self
+    }
+    /// Unit of the `CMD_UNLOCK` duration (§8.1).
+    pub fn unlock_unit(mut self, u: UnlockUnit) -> Self {
+        self.unlock_unit = u;
+        self
+    }
+    /// Polarity of the door-state byte (§8.2).
+    pub fn door_polarity(mut self, p: DoorPolarity) -> Self {
+        self.door_polarity = p;
+        self
+    }
+    /// Accept packets with a bad checksum (logged) instead of dropping them.
+    pub fn lenient_checksum(mut self, on: bool) -> Self {
+        self.lenient_checksum = on;
+        self
+    }
+    /// Log every frame's hex at `trace` level (default on; authentication
+    /// and user-record frames are never logged).
+    pub fn trace_frames(mut self, on: bool) -> Self {
+        self.trace_frames = on;
+        self
+    }
+    /// Idle time after which an event stream checks the device is still there.
+    pub fn keepalive(mut self, t: Duration) -> Self {
+        self.keepalive = t;
+        self
+    }
+
+    /// The configured transport.
+    pub fn get_transport(&self) -> Transport {
+        self.transport
+    }
+    /// The configured text encoding.
+    pub fn get_encoding(&self) -> TextEncoding {
+        self.encoding
+    }
+    /// The chunk size used on `transport`.
+    pub fn effective_chunk_size(&self, transport: Transport) -> u32 {
+        self.chunk_size.unwrap_or(match transport {
+            Transport::Udp => 16 * 1024,
+            _ => 0xFFC0,
+        })
+    }
+}

@@ -1,0 +1,407 @@
+//! Users: list, look up, write, delete, PINs, cards, enable/disable.
+
+use super::{Client, Error};
+use crate::terminal::record::bulk::{BulkRead, split_table};
+use crate::terminal::record::text::Overflow;
+use crate::terminal::record::user::{Privilege, User, UserLayout, parse_users};
+use crate::terminal::request::Request;
+use core::fmt;
+
+/// A user to create with [`Client::add_user`]; the uid is chosen by the
+/// client (the lowest free one).
+///
+/// ```
+/// use zkproto::terminal::client::NewUser;
+/// use zkproto::terminal::record::user::Privilege;
+/// let u = NewUser::new("1001").name("Ada").password("1234").card(555).privilege(Privilege::USER);
+/// assert!(!format!("{u:?}").contains("1234"));
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewUser {
+    /// User id (PIN2): digits on 28-byte firmware, text on 72-byte firmware.
+    pub user_id: String,
+    /// Name.
+    pub name: String,
+    /// Privilege byte.
+    pub privilege: Privilege,
+    /// Password (digits), if any.
+    pub password: Option<String>,
+    /// Card number (0 = none).
+    pub card: u32,
+    /// Group (1 is the firmware default).
+    pub group: u8,
+}
+
+impl fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewUser")
+            .field("user_id", &self.user_id)
+            .field("name", &self.name)
+            .field("privilege", &self.privilege)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("card", &self.card)
+            .field("group", &self.group)
+            .finish()
+    }
+}
+
+impl NewUser {
+    /// A normal user with this user id, no name, password or card, group 1.
+    pub fn new(user_id: impl Into<String>) -> Self {
+        NewUser {
+            user_id: user_id.into(),
+            name: String::new(),
+            privilege: Privilege::USER,
+            password: None,
+            card: 0,
+            group: 1,
+        }
+    }
+    /// Sets the name.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+    /// Sets the password.
+    pub fn password(mut self, pin: impl Into<String>) -> Self {
+        self.password = Some(pin.into());
+        self
+    }
+    /// Sets the card number.
+    pub fn card(mut self, card: u32) -> Self {
+        self.card = card;
+        self
+    }
+    /// Sets the privilege.
+    pub fn privilege(mut self, p: Privilege) -> Self {
+        self.privilege = p;
+        self
+    }
+    /// Sets the group.
+    pub fn group(mut self, g: u8) -> Self {
+        self.group = g;
+        self
+    }
+
+    fn build(
+        &self,
+        layout: UserLayout,
+        uid: u16,
+        enc: crate::terminal::record::TextEncoding,
+    ) -> Result<User, Error> {
+        let mut u = User::new(layout, uid, &self.user_id, enc)?;
+        u.set_name(&self.name, enc, Overflow::Error)?;
+        u.set_privilege(self.privilege);
+        if let Some(p) = &self.password {
+            u.set_password(p)?;
+        }
+        u.set_card(self.card);
+        u.set_group(self.group);
+        Ok(u)
+    }
+}
+
+/// Names of the fields whose bytes differ between two records of one
+/// layout (never their values: passwords must not reach logs).
+fn differing_fields(a: &User, b: &User) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if a.layout() != b.layout() {
+        out.push("layout");
+        return out;
+    }
+    if a.uid() != b.uid() {
+        out.push("uid");
+    }
+    if a.privilege() != b.privilege() {
+        out.push("privilege");
+    }
+    if a.password(crate::terminal::record::TextEncoding::Utf8)
+        != b.password(crate::terminal::record::TextEncoding::Utf8)
+    {
+        out.push("password");
+    }
+    if a.name_raw() != b.name_raw() {
+        out.push("name");
+    }
+    if a.card() != b.card() {
+        out.push("card");
+    }
+    if a.group() != b.group() {
+        out.push("group");
+    }
+    if a.timezones() != b.timezones() {
+        out.push("timezones");
+    }
+    if a.user_id_raw() != b.user_id_raw() {
+        out.push("user id");
+    }
+    if out.is_empty() {
+        out.push("bytes after a NUL");
+    }
+    out
+}
+
+impl Client {
+    /// All users. The record layout (28 or 72 bytes) is detected from the
+    /// table length and the user count, and remembered for writes.
+    ///
+    /// ```no_run
+    /// # async fn run(dev: &mut zkproto::terminal::client::Client) -> Result<(), zkproto::terminal::client::Error> {
+    /// let enc = dev.options().get_encoding();
+    /// for u in dev.users().await? {
+    ///     println!("{} {}", u.user_id(enc), u.name(enc));
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn users(&mut self) -> Result<Vec<User>, Error> {
+        let sizes = self.free_sizes().await?;
+        let count = u32::try_from(sizes.users).unwrap_or(0);
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        let buf = self.read_table(BulkRead::users()).await?;
+        let (_, records) = split_table(&buf)?;
+        let layout = UserLayout::detect(records.len(), Some(count))?;
+        self.user_layout = Some(layout);
+        Ok(parse_users(records, layout)?)
+    }
+
+    /// The user with this user id, `None` if there is none; several users
+    /// with the same id are [`Error::DuplicateUserId`].
+    ///
+    /// ```no_run
+    /// # async fn run(dev: &mut zkproto::terminal::client::Client) -> Result<(), zkproto::terminal::client::Error> {
+    /// if let Some(u) = dev.user("1001").await? {
+    ///     println!("uid {}", u.uid());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn user(&mut self, user_id: &str) -> Result<Option<User>, Error> {
+        let users = self.users().await?;
+        self.unique(&users, user_id)
+    }
+
+    fn unique(&self, users: &[User], user_id: &str) -> Result<Option<User>, Error> {
+        let enc = self.options.encoding;
+        let found: Vec<&User> = users.iter().filter(|u| u.user_id(enc) == user_id).collect();
+        match found.as_slice() {
+            [] => Ok(None),
+            [u] => Ok(Some((*u).clone())),
+            many => Err(Error::DuplicateUserId {
+                user_id: user_id.to_string(),
+                uids: many.iter().map(|u| u.uid()).collect(),
+            }),
+        }
+    }
+
+    async fn write_user_record(&mut self, user: &User) -> Result<(), Error> {
+        self.command(Request::write_user(user.to_bytes())).await?;
+        Ok(())
+    }
+
+    async fn read_back(&mut self, expected: &User, what: &str) -> Result<User, Error> {
+        let users = self.users().await?;
+        let Some(got) = users.into_iter().find(|u| u.uid() == expected.uid()) else {
+            return Err(Error::ReadBackMismatch {
+                what: format!("{what}: uid {} is missing after the write", expected.uid()),
+            });
+        };
+        if got.as_bytes() != expected.as_bytes() {
+            return Err(Error::ReadBackMismatch {
+                what: format!(
+                    "{what}: uid {} differs in {}",
+                    expected.uid(),
+                    differing_fields(expected, &got).join(", ")
+                ),
+            });
+        }
+        Ok(got)
+    }
+
+    /// Writes a user record as it is (upsert by uid, §5.2), refreshes the
+    /// device and returns the record read back. The device refuses a user
+    /// id that another uid already carries, and records of the wrong size.
+    ///
+    /// ```no_run
+    /// # async fn run(dev: &mut zkproto::terminal::client::Client) -> Result<(), zkproto::terminal::client::Error> {
+    /// let enc = dev.options().get_encoding();
+    /// let mut u = dev.user("1001").await?.expect("exists");
+    /// u.set_name("Ada Lovelace", enc, zkproto::terminal::record::Overflow::Truncate)?;
+    /// dev.put_user(&u).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn put_user(&mut self, user: &User) -> Result<User, Error> {
+        self.write_user_record(user).await?;
+        self.refresh_data().await?;
+        self.read_back(user, "put_user").await
+    }
+
+    /// Creates a user with the lowest free uid. A user id already present
+    /// is refused with [`Error::DuplicateUserId`]. The record layout is the
+    /// one of the device's user table; with an empty table, 72 bytes is
+    /// tried first, then 28 (§6.1).
+    ///
+    /// ```no_run
+    /// use zkproto::terminal::client::NewUser;
+    /// # async fn run(dev: &mut zkproto::terminal::client::Client) -> Result<(), zkproto::terminal::client::Error> {
+    /// let u = dev.add_user(NewUser::new("1001").name("Ada").password("1234")).await?;
+    /// println!("uid {}", u.uid());
+    /// # Ok(()) }
+    /// ```
+    pub async fn add_user(&mut self, new: NewUser) -> Result<User, Error> {
+        let users = self.users().await?;
+        let enc = self.options.encoding;
+        let same: Vec<u16> = users
+            .iter()
+            .filter(|u| u.user_id(enc) == new.user_id)
+            .map(User::uid)
+            .collect();
+        if !same.is_empty() {
+            return Err(Error::DuplicateUserId {
+                user_id: new.user_id.clone(),
+                uids: same,
+            });
+        }
+        let mut used: Vec<u16> = users.iter().map(User::uid).collect();
+        used.sort_unstable();
+        let mut uid: u16 = 1;
+        for u in used {
+            if u == uid {
+                uid = uid
+                    .checked_add(1)
+                    .filter(|&n| n < u16::MAX)
+                    .ok_or_else(|| Error::Protocol("no free uid left".into()))?;
+            } else if u > uid {
+                break;
+            }
+        }
+        let layouts: Vec<UserLayout> = match (users.first(), self.user_layout) {
+            (Some(u), _) => vec![u.layout()],
+            (None, Some(l)) => vec![l],
+            (None, None) => vec![UserLayout::Extended72, UserLayout::Compact28],
+        };
+        let mut last_err = None;
+        for layout in layouts {
+            let user = match new.build(layout, uid, enc) {
+                Ok(u) => u,
+                Err(e) => {
+                    last_err = Some(e);
+                    continue;
+                }
+            };
+            match self.write_user_record(&user).await {
+                Ok(()) => {
+                    self.user_layout = Some(layout);
+                    self.refresh_data().await?;
+                    return self.read_back(&user, "add_user").await;
+                }
+                Err(e @ Error::Refused { .. }) => {
+                    tracing::debug!(?layout, error = %e, "user record refused, trying the other layout");
+                    last_err = Some(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last_err.unwrap_or_else(|| Error::Protocol("no user layout to try".into())))
+    }
+
+    /// Deletes the user with this user id (and refreshes the device).
+    ///
+    /// ```no_run
+    /// # async fn run(dev: &mut zkproto::terminal::client::Client) -> Result<(), zkproto::terminal::client::Error> {
+    /// dev.delete_user("1001").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn delete_user(&mut self, user_id: &str) -> Result<(), Error> {
+        let users = self.users().await?;
+        let user = self
+            .unique(&users, user_id)?
+            .ok_or_else(|| Error::UserNotFound(user_id.to_string()))?;
+        self.command(Request::delete_user(user.uid())).await?;
+        self.refresh_data().await?;
+        Ok(())
+    }
+
+    /// Reads the user, changes it with `f`, writes it, refreshes the device,
+    /// reads it back and checks every byte.
+    async fn modify_user(
+        &mut self,
+        user_id: &str,
+        what: &str,
+        f: impl FnOnce(&mut User) -> Result<(), Error>,
+    ) -> Result<User, Error> {
+        let users = self.users().await?;
+        let mut user = self
+            .unique(&users, user_id)?
+            .ok_or_else(|| Error::UserNotFound(user_id.to_string()))?;
+        drop(users);
+        f(&mut user)?;
+        self.write_user_record(&user).await?;
+        self.refresh_data().await?;
+        self.read_back(&user, what).await
+    }
+
+    /// Sets a user's password (PIN): reads the record, changes the password
+    /// field only, writes it, refreshes the device, reads it back and
+    /// compares byte for byte. The PIN is never logged.
+    ///
+    /// ```no_run
+    /// # async fn run(dev: &mut zkproto::terminal::client::Client) -> Result<(), zkproto::terminal::client::Error> {
+    /// dev.set_pin("1001", "4321").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn set_pin(&mut self, user_id: &str, pin: &str) -> Result<User, Error> {
+        self.modify_user(user_id, "set_pin", |u| Ok(u.set_password(pin)?))
+            .await
+    }
+
+    /// Clears a user's password.
+    ///
+    /// ```no_run
+    /// # async fn run(dev: &mut zkproto::terminal::client::Client) -> Result<(), zkproto::terminal::client::Error> {
+    /// dev.clear_pin("1001").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn clear_pin(&mut self, user_id: &str) -> Result<User, Error> {
+        self.modify_user(user_id, "clear_pin", |u| {
+            u.clear_password();
+            Ok(())
+        })
+        .await
+    }
+
+    /// Sets a user's card number (0 removes it).
+    ///
+    /// ```no_run
+    /// # async fn run(dev: &mut zkproto::terminal::client::Client) -> Result<(), zkproto::terminal::client::Error> {
+    /// dev.set_card("1001", 12345678).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn set_card(&mut self, user_id: &str, card: u32) -> Result<User, Error> {
+        self.modify_user(user_id, "set_card", |u| {
+            u.set_card(card);
+            Ok(())
+        })
+        .await
+    }
+
+    /// Enables or disables a user (privilege bit 0). Firmware that ignores
+    /// the bit makes the read-back fail with [`Error::ReadBackMismatch`].
+    ///
+    /// ```no_run
+    /// # async fn run(dev: &mut zkproto::terminal::client::Client) -> Result<(), zkproto::terminal::client::Error> {
+    /// dev.set_user_enabled("1001", false).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn set_user_enabled(&mut self, user_id: &str, enabled: bool) -> Result<User, Error> {
+        self.modify_user(
+            user_id,
+            "set_user_enabled (the firmware may not support disabling users)",
+            |u| {
+                u.set_enabled(enabled);
+                Ok(())
+            },
+        )
+        .await
+    }
+}

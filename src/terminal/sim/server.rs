@@ -1,0 +1,281 @@
+//! The tokio adapters: a TCP listener (one task per connection, connections
+//! served concurrently), a UDP socket loop, and a loop for any byte stream.
+//!
+//! The server only moves bytes: framing uses [`TcpFraming`] (checking only
+//! the `82 7d` tag bytes, as firmware does), every packet goes to
+//! [`Device::handle`](super::Device::handle), and the returned
+//! [`Outgoing`] packets are written with their delivery flags (delay, split,
+//! drop, close). Realtime events are written when the device announces them.
+//! A TCP stream whose envelope is malformed or announces more than 1 MiB is
+//! closed.
+
+use crate::terminal::frame::{Peek, TagCheck, TcpFraming};
+use crate::terminal::sim::Shared;
+use crate::terminal::sim::device::{Outgoing, PeerKey, Transport};
+use bytes::{Buf, BytesMut};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+
+/// Largest TCP packet accepted from a client.
+pub const MAX_TCP_PACKET: usize = 1024 * 1024;
+
+/// A running server; it stops when dropped or on [`shutdown`](Self::shutdown).
+#[derive(Debug)]
+pub struct SimServer {
+    tcp: Option<SocketAddr>,
+    udp: Option<SocketAddr>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl SimServer {
+    /// The bound TCP address (`None` when TCP is not served).
+    pub fn tcp_addr(&self) -> Option<SocketAddr> {
+        self.tcp
+    }
+
+    /// The bound UDP address (`None` when UDP is not served).
+    pub fn udp_addr(&self) -> Option<SocketAddr> {
+        self.udp
+    }
+
+    /// Stops accepting, closes every connection and waits for the tasks.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        for t in core::mem::take(&mut self.tasks) {
+            let _ = tokio::time::timeout(Duration::from_secs(2), t).await;
+        }
+    }
+}
+
+impl Drop for SimServer {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+pub(crate) async fn serve(
+    shared: Arc<Shared>,
+    tcp: Option<SocketAddr>,
+    udp: Option<SocketAddr>,
+) -> std::io::Result<SimServer> {
+    let (stop, _) = watch::channel(false);
+    let mut tasks = Vec::new();
+    let mut tcp_addr = None;
+    let mut udp_addr = None;
+    if let Some(addr) = tcp {
+        let listener = TcpListener::bind(addr).await?;
+        tcp_addr = Some(listener.local_addr()?);
+        tasks.push(tokio::spawn(accept_loop(
+            shared.clone(),
+            listener,
+            stop.subscribe(),
+        )));
+    }
+    if let Some(addr) = udp {
+        let sock = UdpSocket::bind(addr).await?;
+        udp_addr = Some(sock.local_addr()?);
+        tasks.push(tokio::spawn(udp_loop(
+            shared.clone(),
+            sock,
+            stop.subscribe(),
+        )));
+    }
+    tracing::info!(tcp = ?tcp_addr, udp = ?udp_addr, "simulator listening");
+    Ok(SimServer {
+        tcp: tcp_addr,
+        udp: udp_addr,
+        stop,
+        tasks,
+    })
+}
+
+async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, mut stop: watch::Receiver<bool>) {
+    let mut conns = JoinSet::new();
+    loop {
+        tokio::select! {
+            r = listener.accept() => match r {
+                Ok((stream, from)) => {
+                    let _ = stream.set_nodelay(true);
+                    let peer = shared.new_tcp_peer();
+                    tracing::debug!(?peer, %from, "TCP connection");
+                    conns.spawn(run_stream(shared.clone(), stream, peer, stop.clone()));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+            _ = stop.changed() => break,
+        }
+    }
+    conns.shutdown().await;
+}
+
+/// Serves one TCP-framed byte stream until EOF, a framing error, a
+/// close-after reply or shutdown. The device session is ended afterwards.
+pub(crate) async fn run_stream<S>(
+    shared: Arc<Shared>,
+    io: S,
+    peer: PeerKey,
+    mut stop: watch::Receiver<bool>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let (mut rd, mut wr) = tokio::io::split(io);
+    let mut wake = shared.subscribe();
+    let framing = TcpFraming {
+        max_packet: MAX_TCP_PACKET,
+        tag_check: TagCheck::CommandOnly,
+    };
+    let mut buf = BytesMut::with_capacity(4096);
+    'conn: loop {
+        tokio::select! {
+            r = rd.read_buf(&mut buf) => {
+                match r {
+                    Ok(0) | Err(_) => break 'conn,
+                    Ok(_) => {}
+                }
+                loop {
+                    match framing.peek(&buf) {
+                        Ok(Peek::Incomplete { .. }) => break,
+                        Ok(Peek::Complete { frame_len }) => {
+                            let frame = buf.split_to(frame_len);
+                            let out = shared.handle(peer, frame.get(8..).unwrap_or_default());
+                            if !write_tcp(&mut wr, out).await {
+                                break 'conn;
+                            }
+                        }
+                        Err(e) => {
+                            tracing::debug!(?peer, error = %e, "closing stream after a framing error");
+                            break 'conn;
+                        }
+                    }
+                }
+            }
+            r = wake.changed() => {
+                if r.is_err() {
+                    break 'conn;
+                }
+                let out = shared.take_pushes_for(&peer);
+                if !out.is_empty() && !write_tcp(&mut wr, out).await {
+                    break 'conn;
+                }
+            }
+            _ = stop.changed() => break 'conn,
+        }
+    }
+    let _ = wr.shutdown().await;
+    shared.disconnect(&peer);
+}
+
+/// Writes a batch; returns `false` when the connection must be closed.
+async fn write_tcp<W: AsyncWrite + Unpin>(wr: &mut W, out: Vec<Outgoing>) -> bool {
+    let mut pending = BytesMut::new();
+    for o in out {
+        if !o.delay.is_zero() {
+            if flush(wr, &mut pending).await.is_err() {
+                return false;
+            }
+            tokio::time::sleep(o.delay).await;
+        }
+        if !o.drop {
+            let bytes = o.encode(Transport::Tcp);
+            match o.split {
+                Some(n) => {
+                    pending.extend_from_slice(&bytes);
+                    let mut rest = pending.split().freeze();
+                    while rest.has_remaining() {
+                        let piece = rest.split_to(n.min(rest.len()));
+                        if wr.write_all(&piece).await.is_err() || wr.flush().await.is_err() {
+                            return false;
+                        }
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
+                }
+                None => pending.extend_from_slice(&bytes),
+            }
+        }
+        if o.close_after {
+            let _ = flush(wr, &mut pending).await;
+            return false;
+        }
+    }
+    flush(wr, &mut pending).await.is_ok()
+}
+
+async fn flush<W: AsyncWrite + Unpin>(wr: &mut W, pending: &mut BytesMut) -> std::io::Result<()> {
+    if !pending.is_empty() {
+        wr.write_all(pending).await?;
+        pending.clear();
+    }
+    wr.flush().await
+}
+
+async fn udp_loop(shared: Arc<Shared>, sock: UdpSocket, mut stop: watch::Receiver<bool>) {
+    let sock = Arc::new(sock);
+    let mut wake = shared.subscribe();
+    let mut buf = vec![0u8; 65_536];
+    loop {
+        tokio::select! {
+            r = sock.recv_from(&mut buf) => match r {
+                Ok((n, from)) => {
+                    let out = shared.handle(PeerKey::Udp(from), buf.get(..n).unwrap_or_default());
+                    send_udp(&sock, from, out).await;
+                }
+                Err(e) => tracing::debug!(error = %e, "UDP receive error"),
+            },
+            r = wake.changed() => {
+                if r.is_err() {
+                    break;
+                }
+                for (to, o) in shared.take_udp_pushes() {
+                    send_udp(&sock, to, vec![o]).await;
+                }
+            }
+            _ = stop.changed() => break,
+        }
+    }
+}
+
+async fn send_udp(sock: &Arc<UdpSocket>, to: SocketAddr, out: Vec<Outgoing>) {
+    if out.iter().any(|o| !o.delay.is_zero()) {
+        // Do not hold up other clients while this reply waits.
+        let sock = sock.clone();
+        tokio::spawn(async move { send_udp_now(&sock, to, out).await });
+    } else {
+        send_udp_now(sock, to, out).await;
+    }
+}
+
+async fn send_udp_now(sock: &UdpSocket, to: SocketAddr, out: Vec<Outgoing>) {
+    for (i, o) in out.into_iter().enumerate() {
+        if !o.delay.is_zero() {
+            tokio::time::sleep(o.delay).await;
+        }
+        let sent = if o.drop {
+            Ok(0)
+        } else {
+            sock.send_to(&o.encode(Transport::Udp), to).await
+        };
+        if let Err(e) = sent {
+            tracing::debug!(error = %e, %to, "UDP send error");
+        }
+        if o.close_after {
+            break;
+        }
+        // Pace long bursts a little so a client's receive buffer keeps up.
+        if i % 64 == 63 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! The simulated device's data: users, attendance log, templates, options,
+//! and the clock (device time advancing with the `now` passed in).
+
+use crate::terminal::record::attendance::Attendance;
+use crate::terminal::record::template::Template;
+use crate::terminal::record::text::TextEncoding;
+use crate::terminal::record::time::DeviceTime;
+use crate::terminal::record::user::User;
+use crate::terminal::sim::config::Profile;
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+/// The persistent data of a simulated device.
+///
+/// Users are kept in storage order (the order of a bulk read); a user is
+/// identified by its uid, and user ids are unique.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct State {
+    /// User records, all in the profile's layout.
+    pub users: Vec<User>,
+    /// Attendance records, all in the profile's layout.
+    pub attendance: Vec<Attendance>,
+    /// Fingerprint templates.
+    pub templates: Vec<Template>,
+    /// Options by name (`~SerialNumber`, `WorkCode`, …).
+    pub options: BTreeMap<String, String>,
+}
+
+impl State {
+    /// An empty state with the options a device of `profile` reports.
+    ///
+    /// ```
+    /// use zkproto::terminal::sim::{Profile, State};
+    /// let s = State::new(&Profile::zk8());
+    /// assert_eq!(s.options.get("~Platform").map(String::as_str), Some("ZEM760_TFT"));
+    /// assert_eq!(s.options.get("WorkCode").map(String::as_str), Some("0"));
+    /// ```
+    pub fn new(profile: &Profile) -> State {
+        State {
+            options: default_options(profile),
+            ..State::default()
+        }
+    }
+
+    /// Index of the user with this uid.
+    pub fn user_index_by_uid(&self, uid: u16) -> Option<usize> {
+        self.users.iter().position(|u| u.uid() == uid)
+    }
+
+    /// Index of the user with this user id (decoded with `enc`).
+    pub fn user_index_by_user_id(&self, user_id: &str, enc: TextEncoding) -> Option<usize> {
+        self.users.iter().position(|u| u.user_id(enc) == user_id)
+    }
+
+    /// Inserts or replaces (same uid) a user, without any device rule.
+    pub fn put_user(&mut self, user: User) {
+        match self.user_index_by_uid(user.uid()) {
+            Some(i) => {
+                if let Some(slot) = self.users.get_mut(i) {
+                    *slot = user;
+                }
+            }
+            None => self.users.push(user),
+        }
+    }
+
+    /// Removes a user and its templates; returns whether it existed.
+    pub fn delete_user(&mut self, uid: u16) -> bool {
+        let before = self.users.len();
+        self.users.retain(|u| u.uid() != uid);
+        let removed = self.users.len() != before;
+        if removed {
+            self.templates.retain(|t| t.uid != uid);
+        }
+        removed
+    }
+
+    /// Inserts or replaces the template of (uid, finger).
+    pub fn put_template(&mut self, t: Template) {
+        match self
+            .templates
+            .iter_mut()
+            .find(|x| x.uid == t.uid && x.finger == t.finger)
+        {
+            Some(slot) => *slot = t,
+            None => self.templates.push(t),
+        }
+    }
+
+    /// Removes templates of `uid` (one finger, or all when `finger` is
+    /// `None`); returns how many were removed.
+    pub fn delete_templates(&mut self, uid: u16, finger: Option<u8>) -> usize {
+        let before = self.templates.len();
+        self.templates
+            .retain(|t| !(t.uid == uid && finger.is_none_or(|f| f == t.finger)));
+        before - self.templates.len()
+    }
+}
+
+fn default_options(p: &Profile) -> BTreeMap<String, String> {
+    let tft = p.user_layout == crate::terminal::record::user::UserLayout::Extended72;
+    let b = |v: bool| if v { "1" } else { "0" }.to_string();
+    let mut o = BTreeMap::new();
+    let mut set = |k: &str, v: String| {
+        o.insert(k.to_string(), v);
+    };
+    set("~SerialNumber", p.serial_number.clone());
+    set("~Platform", p.platform.clone());
+    set("~DeviceName", p.device_name.clone());
+    set("~ZKFPVersion", p.fp_version.to_string());
+    set("ZKFaceVersion", "0".into());
+    set("~PIN2Width", p.pin_width.to_string());
+    set("MAC", p.mac.clone());
+    set("~OEMVendor", "ZKTeco Inc.".into());
+    set("~ProductTime", "2015-04-28 10:00:00".into());
+    set("~OS", "1".into());
+    set("~ExtendFmt", "1".into());
+    set("~UserExtFmt", b(tft));
+    set("FaceFunOn", "0".into());
+    set("CompatOldFirmware", "0".into());
+    set("IPAddress", "192.168.1.201".into());
+    set("NetMask", "255.255.255.0".into());
+    set("GATEIPAddress", "0.0.0.0".into());
+    set("WorkCode", "0".into());
+    set("~IsABCPinEnable", b(tft));
+    set("~T9FunOn", b(tft));
+    set("~IsOnlyRFMachine", "0".into());
+    set("~RFCardOn", "1".into());
+    set("~SSR", b(tft));
+    set("Language", "69".into());
+    set("BiometricType", "1".into());
+    set("FingerFunOn", "1".into());
+    set("ExtendOPLog", "1".into());
+    set("LockOn", "5".into());
+    set("AntiPassbackOn", "0".into());
+    set("DeviceID", "1".into());
+    set("TCPPort", "4370".into());
+    set("UDPPort", "4370".into());
+    set("~MaxUserCount", (p.user_capacity / 100).to_string());
+    set(
+        "~MaxAttLogCount",
+        (p.attendance_capacity / 10_000).to_string(),
+    );
+    set("~MaxFingerCount", (p.template_capacity / 100).to_string());
+    o
+}
+
+/// Seconds since 2000-01-01 00:00:00 on the real calendar (days past the
+/// end of a month roll over, as the packed format allows them).
+pub(crate) fn to_seconds(t: DeviceTime) -> i64 {
+    let y = i64::from(t.year);
+    let m = i64::from(t.month.clamp(1, 12));
+    // days_from_civil (H. Hinnant), relative to 2000-03-01 epochs folded below.
+    let (y, m) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5 + i64::from(t.day.max(1)) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 730_425; // 730425 = days from 0000-03-01 to 2000-01-01
+    days * 86_400 + i64::from(t.hour) * 3600 + i64::from(t.minute) * 60 + i64::from(t.second)
+}
+
+/// Inverse of [`to_seconds`] (always a real calendar date).
+pub(crate) fn from_seconds(s: i64) -> DeviceTime {
+    let days = s.div_euclid(86_400) + 730_425;
+    let rem = s.rem_euclid(86_400);
+    let era = days.div_euclid(146_097);
+    let doe = days - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let n = |v: i64| u8::try_from(v).unwrap_or(0);
+    DeviceTime::new(
+        u16::try_from(year).unwrap_or(0),
+        n(month),
+        n(day),
+        n(rem / 3600),
+        n(rem / 60 % 60),
+        n(rem % 60),
+    )
+}
+
+/// The device clock: a set time plus the time elapsed since it was set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Clock {
+    base: i64,
+    anchor: Option<Instant>,
+}
+
+impl Clock {
+    pub(crate) fn new(t: DeviceTime) -> Clock {
+        Clock {
+            base: to_seconds(t),
+            anchor: None,
+        }
+    }
+
+    /// Starts the clock running at `now` if it has not started yet.
+    pub(crate) fn start(&mut self, now: Instant) {
+        if self.anchor.is_none() {
+            self.anchor = Some(now);
+        }
+    }
+
+    pub(crate) fn now(&self, now: Instant) -> DeviceTime {
+        let elapsed = self
+            .anchor
+            .map(|a| i64::try_from(now.saturating_duration_since(a).as_secs()).unwrap_or(0))
+            .unwrap_or(0);
+        from_seconds(self.base.saturating_add(elapsed))
+    }
+
+    pub(crate) fn set(&mut self, t: DeviceTime, now: Instant) {
+        self.base = to_seconds(t);
+        self.anchor = Some(now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn calendar_round_trip() {
+        for t in [
+            DeviceTime::new(2000, 1, 1, 0, 0, 0),
+            DeviceTime::new(2018, 6, 25, 17, 41, 5),
+            DeviceTime::new(2024, 2, 29, 23, 59, 59),
+            DeviceTime::new(2099, 12, 31, 23, 59, 59),
+        ] {
+            assert_eq!(from_seconds(to_seconds(t)), t);
+        }
+        assert_eq!(to_seconds(DeviceTime::new(2000, 1, 1, 0, 0, 0)), 0);
+        assert_eq!(to_seconds(DeviceTime::new(2000, 1, 2, 0, 0, 1)), 86_401);
+        assert_eq!(
+            from_seconds(to_seconds(DeviceTime::new(2024, 2, 28, 23, 59, 59)) + 1),
+            DeviceTime::new(2024, 2, 29, 0, 0, 0)
+        );
+    }
+
+    #[test]
+    fn clock_advances_with_now() {
+        let t0 = Instant::now();
+        let mut c = Clock::new(DeviceTime::new(2024, 12, 31, 23, 59, 58));
+        c.start(t0);
+        assert_eq!(
+            c.now(t0 + Duration::from_secs(3)),
+            DeviceTime::new(2025, 1, 1, 0, 0, 1)
+        );
+        c.set(DeviceTime::new(2020, 1, 1, 0, 0, 0), t0);
+        assert_eq!(
+            c.now(t0 + Duration::from_millis(1500)),
+            DeviceTime::new(2020, 1, 1, 0, 0, 1)
+        );
+    }
+
+    #[test]
+    fn templates_and_users() {
+        let mut s = State::new(&Profile::zk6());
+        let enc = TextEncoding::Utf8;
+        let u = User::new(Profile::zk6().user_layout, 3, "33", enc).unwrap();
+        s.put_user(u.clone());
+        s.put_user(u);
+        assert_eq!(s.users.len(), 1);
+        s.put_template(Template {
+            uid: 3,
+            finger: 1,
+            flag: 1,
+            data: bytes::Bytes::from_static(b"x"),
+        });
+        s.put_template(Template {
+            uid: 3,
+            finger: 2,
+            flag: 1,
+            data: bytes::Bytes::from_static(b"y"),
+        });
+        assert_eq!(s.delete_templates(3, Some(1)), 1);
+        assert!(s.delete_user(3));
+        assert!(s.templates.is_empty());
+        assert!(!s.delete_user(3));
+    }
+}

@@ -1,0 +1,910 @@
+//! End-to-end tests of the `zkctl` example: the built binary is run against
+//! `--device sim` (in-process simulator) and against a `zksim` child
+//! process listening on 127.0.0.1 ports, and its output, exit code and the
+//! simulator's state are checked.
+//!
+//! Examples have no `CARGO_BIN_EXE_*` variable, so the binaries are found
+//! next to this test executable (`target/<profile>/examples/`). Before the
+//! first test, `cargo build --example zkctl --example zksim --features
+//! client,simulator[,…]` (the features of this test build) is run with the
+//! same target directory and profile (a no-op when they are up to date), so
+//! `cargo test --test zkctl_cli --features simulator` works on a clean tree.
+//!
+//! Every network address used is on 127.0.0.1.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+// ---------------------------------------------------------------- harness
+
+/// `target/<profile>` of this test executable.
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/zkctl_cli-<hash>
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target/<profile> directory")
+        .to_path_buf()
+}
+
+/// The example binaries the tests run.
+const EXAMPLES: &[&str] = &["zkctl", "zksim"];
+
+/// The features this test was built with, so that building the examples
+/// reuses the library build of the same `cargo test` run.
+fn features() -> String {
+    let mut f = vec!["client", "simulator"];
+    if cfg!(feature = "serde") {
+        f.push("serde");
+    }
+    if cfg!(feature = "chrono") {
+        f.push("chrono");
+    }
+    f.join(",")
+}
+
+/// Builds the examples once per test run.
+fn built() -> &'static PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = profile_dir();
+        let target = dir.parent().expect("target directory").to_path_buf();
+        let mut cmd = Command::new(option_env!("CARGO").unwrap_or("cargo"));
+        cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["build", "--quiet"])
+            .args(EXAMPLES.iter().flat_map(|e| ["--example", e]))
+            .args(["--features", &features(), "--target-dir"])
+            .arg(&target);
+        match dir.file_name().and_then(|n| n.to_str()) {
+            Some("debug") => {}
+            Some("release") => {
+                cmd.arg("--release");
+            }
+            Some(other) => {
+                cmd.args(["--profile", other]);
+            }
+            None => {}
+        }
+        let status = cmd.status().expect("run cargo build for the examples");
+        assert!(status.success(), "building the zkctl/zksim examples failed");
+        dir.join("examples")
+    })
+}
+
+fn bin(name: &str) -> PathBuf {
+    let p = built().join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(p.exists(), "{} is missing", p.display());
+    p
+}
+
+/// Result of one zkctl run.
+#[derive(Debug)]
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn from(out: Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    #[track_caller]
+    fn ok(self) -> Run {
+        assert_eq!(self.code, 0, "expected success: {self:#?}");
+        self
+    }
+
+    #[track_caller]
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:#?}"))
+    }
+
+    /// Asserts a failure with this exit code and a one-line message on
+    /// stderr starting with "zkctl:".
+    #[track_caller]
+    fn fails(self, code: i32) -> Run {
+        assert_eq!(self.code, code, "wrong exit code: {self:#?}");
+        let lines: Vec<&str> = self
+            .stderr
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect();
+        assert_eq!(lines.len(), 1, "error must be one line: {self:#?}");
+        assert!(lines[0].starts_with("zkctl: "), "{self:#?}");
+        self
+    }
+}
+
+fn zkctl(args: &[&str]) -> Run {
+    zkctl_stdin(args, None)
+}
+
+fn zkctl_stdin(args: &[&str], stdin: Option<&str>) -> Run {
+    let mut child = Command::new(bin("zkctl"))
+        .args(args)
+        .env_remove("ZKCTL_DEVICE")
+        .env_remove("ZKCTL_COMM_KEY")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn zkctl");
+    {
+        let mut pipe = child.stdin.take().expect("stdin");
+        if let Some(text) = stdin {
+            pipe.write_all(text.as_bytes()).expect("write stdin");
+        }
+    }
+    let out = wait_with_deadline(child, Duration::from_secs(60));
+    Run::from(out)
+}
+
+fn wait_with_deadline(mut child: Child, limit: Duration) -> Output {
+    let start = Instant::now();
+    loop {
+        if child.try_wait().expect("try_wait").is_some() {
+            return child.wait_with_output().expect("output");
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("output");
+            panic!(
+                "process did not finish within {limit:?}: {:?}",
+                Run::from(out)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A `zksim` child process on 127.0.0.1 (killed on drop).
+struct Sim {
+    child: Child,
+    tcp: Option<String>,
+    udp: Option<String>,
+}
+
+impl Sim {
+    /// Starts `zksim` with extra arguments and reads its first line,
+    /// `listening tcp=ADDR udp=ADDR`.
+    fn start(extra: &[&str]) -> Sim {
+        Self::spawn(
+            bin("zksim"),
+            &["--tcp", "127.0.0.1:0", "--udp", "127.0.0.1:0"],
+            extra,
+        )
+    }
+
+    /// Starts `zkctl sim` (the same simulator behind the tool's own command).
+    fn start_zkctl(extra: &[&str]) -> Sim {
+        Self::spawn(bin("zkctl"), &["sim", "--bind", "127.0.0.1:0"], extra)
+    }
+
+    fn spawn(program: PathBuf, base: &[&str], extra: &[&str]) -> Sim {
+        let mut child = Command::new(&program)
+            .args(base)
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {}: {e}", program.display()));
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the listening line");
+        let field = |name: &str| {
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix(name))
+                .filter(|a| *a != "none" && *a != "-" && !a.is_empty())
+                .map(str::to_string)
+        };
+        let sim = Sim {
+            tcp: field("tcp="),
+            udp: field("udp="),
+            child,
+        };
+        assert!(
+            line.starts_with("listening") && (sim.tcp.is_some() || sim.udp.is_some()),
+            "unexpected first line {line:?}"
+        );
+        sim
+    }
+
+    /// `--device ADDR` arguments for this simulator (TCP when it has it).
+    fn device(&self) -> String {
+        self.tcp
+            .clone()
+            .or_else(|| self.udp.clone())
+            .expect("an address")
+    }
+
+    /// Runs zkctl against this simulator.
+    fn run(&self, args: &[&str]) -> Run {
+        self.run_stdin(args, None)
+    }
+
+    fn run_stdin(&self, args: &[&str], stdin: Option<&str>) -> Run {
+        let dev = self.device();
+        let mut all = vec!["--device", dev.as_str(), "--timeout", "3"];
+        if self.tcp.is_none() {
+            all.push("--udp");
+        }
+        all.extend_from_slice(args);
+        zkctl_stdin(&all, stdin)
+    }
+
+    /// Users as JSON (through zkctl).
+    fn users(&self, extra: &[&str]) -> Value {
+        let mut args = extra.to_vec();
+        args.extend(["--json", "users", "list"]);
+        self.run(&args).ok().json()
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port on 127.0.0.1 that nothing listens on (TCP and UDP).
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    drop(l);
+    port
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("read file")).expect("JSON file")
+}
+
+fn user_by_id<'a>(users: &'a Value, id: &str) -> Option<&'a Value> {
+    users.as_array()?.iter().find(|u| u["user_id"] == id)
+}
+
+// ---------------------------------------------------------------- --device sim
+
+#[test]
+fn sim_users_list_is_a_table_without_pins() {
+    let r = zkctl(&["--device", "sim", "users", "list"]).ok();
+    let mut lines = r.stdout.lines();
+    let header = lines.next().expect("header");
+    for col in ["UID", "USER ID", "NAME", "PIN"] {
+        assert!(header.contains(col), "{header}");
+    }
+    let json = zkctl(&["--device", "sim", "--json", "users", "list"])
+        .ok()
+        .json();
+    let users = json.as_array().expect("array");
+    assert!(!users.is_empty(), "the demo simulator has users");
+    assert!(
+        r.stdout.contains(&format!("{} user(s)", users.len())),
+        "{}",
+        r.stdout
+    );
+    for u in users {
+        let keys: Vec<&String> = u.as_object().expect("object").keys().collect();
+        for k in [
+            "uid",
+            "user_id",
+            "name",
+            "privilege",
+            "role",
+            "enabled",
+            "card",
+            "group",
+            "timezones",
+            "has_pin",
+        ] {
+            assert!(u.get(k).is_some(), "missing {k} in {u}");
+        }
+        assert!(
+            !keys.iter().any(|k| k.contains("pass") || *k == "pin"),
+            "{u}"
+        );
+        assert!(
+            r.stdout.contains(u["name"].as_str().unwrap_or("?")),
+            "{}",
+            r.stdout
+        );
+    }
+}
+
+#[test]
+fn sim_zk6_uses_28_byte_records_over_udp() {
+    let info = zkctl(&["--device", "sim:zk6", "--json", "info"])
+        .ok()
+        .json();
+    assert_eq!(info["user_layout"], "28");
+    let users = zkctl(&["--device", "sim:zk6", "--json", "users", "list"])
+        .ok()
+        .json();
+    for u in users.as_array().expect("array") {
+        let id = u["user_id"].as_str().expect("id");
+        assert!(id.bytes().all(|b| b.is_ascii_digit()), "{id}");
+    }
+    zkctl(&["--device", "sim:zk6", "--tcp", "users", "list"]).fails(2);
+}
+
+#[test]
+fn sim_info_reports_identity_and_counts() {
+    let j = zkctl(&["--device", "sim", "--json", "info"]).ok().json();
+    for k in ["serial", "platform", "firmware", "time"] {
+        assert!(j[k].as_str().is_some_and(|s| !s.is_empty()), "{k} in {j}");
+    }
+    assert_eq!(j["user_layout"], "72");
+    let users = zkctl(&["--device", "sim", "--json", "users", "list"])
+        .ok()
+        .json();
+    assert_eq!(
+        j["users"]["used"].as_u64(),
+        Some(users.as_array().map_or(0, |a| a.len() as u64))
+    );
+    assert!(j["users"]["capacity"].as_u64() > j["users"]["used"].as_u64());
+    let text = zkctl(&["--device", "sim", "info"]).ok().stdout;
+    assert!(
+        text.contains(j["serial"].as_str().expect("serial")),
+        "{text}"
+    );
+}
+
+#[test]
+fn sim_attendance_formats_and_since() {
+    let all = zkctl(&["--device", "sim", "--json", "attendance"])
+        .ok()
+        .json();
+    let all = all.as_array().expect("array").clone();
+    assert!(all.len() >= 10, "demo attendance: {}", all.len());
+    let csv = zkctl(&["--device", "sim", "attendance", "--csv"])
+        .ok()
+        .stdout;
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("time,user_id,uid,verify,state,work_code")
+    );
+    assert_eq!(lines.count(), all.len());
+    // --since keeps exactly the records at or after the median time.
+    let mut times: Vec<&str> = all
+        .iter()
+        .map(|a| a["time"].as_str().expect("time"))
+        .collect();
+    times.sort_unstable();
+    let mid = times[times.len() / 2];
+    let expected = times.iter().filter(|t| **t >= mid).count();
+    let since = zkctl(&["--device", "sim", "--json", "attendance", "--since", mid])
+        .ok()
+        .json();
+    assert_eq!(since.as_array().map(Vec::len), Some(expected));
+    // --out writes the file, stdout stays empty.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("att.csv");
+    let r = zkctl(&[
+        "--device",
+        "sim",
+        "attendance",
+        "--csv",
+        "--out",
+        out.to_str().expect("path"),
+    ])
+    .ok();
+    assert!(r.stdout.is_empty(), "{r:?}");
+    assert_eq!(std::fs::read_to_string(&out).expect("csv file"), csv);
+    zkctl(&["--device", "sim", "attendance", "--since", "yesterday"]).fails(2);
+    let r = zkctl(&["--device", "sim", "--json", "attendance", "--csv"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    let err: Value = serde_json::from_str(r.stderr.trim()).expect("JSON error on stderr");
+    assert_eq!(err["error"]["kind"], "usage");
+}
+
+#[test]
+fn sim_door_and_time() {
+    let r = zkctl(&[
+        "--device",
+        "sim",
+        "--json",
+        "door",
+        "unlock",
+        "--seconds",
+        "2",
+    ])
+    .ok()
+    .json();
+    assert_eq!(r["unlocked"], true);
+    let s = zkctl(&["--device", "sim", "--json", "door", "status"])
+        .ok()
+        .json();
+    assert!(
+        ["open", "closed", "unknown"].contains(&s["door"].as_str().unwrap_or("?")),
+        "{s}"
+    );
+    let t = zkctl(&[
+        "--device",
+        "sim",
+        "--json",
+        "time",
+        "set",
+        "2031-02-03T04:05:06",
+    ])
+    .ok()
+    .json();
+    assert!(
+        t["time"]
+            .as_str()
+            .is_some_and(|x| x.starts_with("2031-02-03T04:05")),
+        "{t}"
+    );
+    let g = zkctl(&["--device", "sim", "time", "get"]).ok().stdout;
+    assert_eq!(g.trim().len(), "2031-02-03T04:05:06".len(), "{g}");
+    zkctl(&["--device", "sim", "time", "set", "2031-02-30T00:00:00"]).fails(2);
+    zkctl(&["--device", "sim", "door", "unlock", "--seconds", "0"]).fails(2);
+}
+
+#[test]
+fn sim_events_prints_live_punches() {
+    let r = zkctl(&["--device", "sim", "--json", "events", "--count", "2"]).ok();
+    let lines: Vec<Value> = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{r:?}");
+    assert!(lines.iter().all(|e| e["type"].is_string()), "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|e| e["type"] == "attendance" || e["type"] == "verify"),
+        "{lines:?}"
+    );
+    let text = zkctl(&["--device", "sim", "events", "--count", "1"])
+        .ok()
+        .stdout;
+    assert_eq!(text.lines().count(), 1, "{text}");
+}
+
+// ---------------------------------------------------------------- usage and network errors
+
+#[test]
+fn usage_errors_exit_2() {
+    zkctl(&["users", "list"]).fails(2);
+    zkctl(&["--device", "sim", "--encoding", "klingon", "users", "list"]).fails(2);
+    zkctl(&["--device", "sim:nope", "users", "list"]).fails(2);
+    let r = zkctl(&["--device", "sim", "frobnicate"]);
+    assert_eq!(r.code, 2, "{r:?}");
+}
+
+#[test]
+fn unreachable_host_exits_3_with_advice() {
+    let port = closed_port().to_string();
+    let dev = format!("127.0.0.1:{port}");
+    let start = Instant::now();
+    let r = zkctl(&["--device", &dev, "--timeout", "1", "users", "list"]).fails(3);
+    assert!(r.stderr.contains(&dev), "{r:?}");
+    assert!(r.stderr.contains("users list"), "{r:?}");
+    assert!(start.elapsed() < Duration::from_secs(30));
+    let r = zkctl(&[
+        "--device",
+        &dev,
+        "--tcp",
+        "--timeout",
+        "1",
+        "--json",
+        "info",
+    ]);
+    assert_eq!(r.code, 3, "{r:?}");
+    let err: Value = serde_json::from_str(r.stderr.trim()).expect("JSON error on stderr");
+    assert_eq!(err["error"]["kind"], "network");
+    assert_eq!(err["error"]["exit_code"], 3);
+}
+
+// ---------------------------------------------------------------- against zksim
+
+#[test]
+fn zksim_user_lifecycle() {
+    let sim = Sim::start(&["--users", "3"]);
+    let before = sim.users(&[]);
+    assert_eq!(before.as_array().map(Vec::len), Some(3));
+
+    // add
+    let added = sim
+        .run(&[
+            "--json",
+            "users",
+            "add",
+            "4242",
+            "--name",
+            "Zoë Test",
+            "--pin",
+            "2468",
+            "--card",
+            "777",
+        ])
+        .ok()
+        .json();
+    assert_eq!(added["user_id"], "4242");
+    assert_eq!(added["name"], "Zoë Test");
+    assert_eq!(added["card"], 777);
+    assert_eq!(added["has_pin"], true);
+    sim.run(&["users", "add", "4242", "--name", "Again"])
+        .fails(1);
+
+    // show
+    let shown = sim.run(&["--json", "users", "show", "4242"]).ok().json();
+    assert_eq!(shown, added);
+    let text = sim.run(&["users", "show", "4242"]).ok().stdout;
+    assert!(
+        text.contains("Zoë Test") && !text.contains("2468"),
+        "{text}"
+    );
+
+    // set-pin from stdin, then check the PIN itself through a backup
+    let r = sim
+        .run_stdin(
+            &["users", "set-pin", "4242", "--pin-stdin"],
+            Some("97531\n"),
+        )
+        .ok();
+    assert!(
+        !r.stdout.contains("97531") && !r.stderr.contains("97531"),
+        "PIN echoed: {r:?}"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("b.json");
+    sim.run(&["backup", file.to_str().expect("path")]).ok();
+    let b = read_json(&file);
+    assert_eq!(
+        user_by_id(&b["users"], "4242").expect("in backup")["password"],
+        "97531"
+    );
+    // stdin without --pin-stdin (not a terminal) is read too
+    sim.run_stdin(&["users", "set-pin", "4242"], Some("1357\n"))
+        .ok();
+    sim.run(&["backup", file.to_str().expect("path")]).ok();
+    assert_eq!(
+        user_by_id(&read_json(&file)["users"], "4242").expect("user")["password"],
+        "1357"
+    );
+
+    // clear-pin
+    let c = sim
+        .run(&["--json", "users", "clear-pin", "4242"])
+        .ok()
+        .json();
+    assert_eq!(c["has_pin"], false);
+    assert_eq!(
+        sim.run(&["--json", "users", "show", "4242"]).ok().json()["has_pin"],
+        false
+    );
+
+    // admin flag
+    let adm = sim
+        .run(&["--json", "users", "add", "77", "--name", "Boss", "--admin"])
+        .ok()
+        .json();
+    assert_eq!(adm["role"], "admin");
+
+    // delete needs --yes without a terminal
+    sim.run(&["users", "delete", "4242"]).fails(2);
+    assert!(user_by_id(&sim.users(&[]), "4242").is_some());
+    let d = sim
+        .run(&["--json", "users", "delete", "4242", "--yes"])
+        .ok()
+        .json();
+    assert_eq!(d["deleted"], true);
+    assert!(user_by_id(&sim.users(&[]), "4242").is_none());
+    sim.run(&["users", "show", "4242"]).fails(1);
+}
+
+#[test]
+fn zksim_bad_input_changes_nothing() {
+    let sim = Sim::start(&["--users", "4"]);
+    let before = sim.users(&[]);
+    let some_id = before[0]["user_id"].as_str().expect("id").to_string();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let snapshot = dir.path().join("before.json");
+    sim.run(&["backup", snapshot.to_str().expect("path")]).ok();
+
+    // unknown user id
+    for args in [
+        vec!["users", "show", "999999"],
+        vec!["users", "set-pin", "999999", "--pin", "1234"],
+        vec!["users", "clear-pin", "999999"],
+        vec!["users", "delete", "999999", "--yes"],
+    ] {
+        let r = sim.run(&args).fails(1);
+        assert!(
+            r.stderr.contains("999999") && r.stderr.contains("no user"),
+            "{r:?}"
+        );
+    }
+    // PIN with letters: refused locally, never echoed
+    let r = sim
+        .run(&["users", "set-pin", &some_id, "--pin", "12ab"])
+        .fails(2);
+    assert!(!r.stderr.contains("12ab"), "{r:?}");
+    sim.run_stdin(&["users", "set-pin", &some_id, "--pin-stdin"], Some("x9\n"))
+        .fails(2);
+    // PIN too long for the 72-byte layout (8 digits)
+    let r = sim
+        .run(&["users", "set-pin", &some_id, "--pin", "123456789"])
+        .fails(2);
+    assert!(r.stderr.contains('8'), "{r:?}");
+    sim.run(&["users", "add", "5001", "--name", "A", "--pin", "123456789"])
+        .fails(2);
+    // name too long (24 bytes)
+    let r = sim
+        .run(&["users", "add", "5002", "--name", &"N".repeat(25)])
+        .fails(2);
+    assert!(r.stderr.contains("24"), "{r:?}");
+    // user id too long
+    sim.run(&["users", "add", &"9".repeat(25), "--name", "A"])
+        .fails(2);
+    // wrong clock value
+    sim.run(&["time", "set", "13:00"]).fails(2);
+
+    let after = dir.path().join("after.json");
+    sim.run(&["backup", after.to_str().expect("path")]).ok();
+    assert_eq!(read_json(&snapshot)["users"], read_json(&after)["users"]);
+}
+
+#[test]
+fn zksim_wrong_comm_key_exits_1_and_names_the_key() {
+    let sim = Sim::start(&["--comm-key", "1234", "--users", "2"]);
+    let users = sim.users(&["--comm-key", "1234"]);
+    assert_eq!(users.as_array().map(Vec::len), Some(2));
+    for key in [&["--comm-key", "99"][..], &[][..]] {
+        let mut args = key.to_vec();
+        args.extend(["users", "list"]);
+        let r = sim.run(&args).fails(1);
+        assert!(
+            r.stderr.contains("comm key") || r.stderr.contains("communication key"),
+            "{r:?}"
+        );
+    }
+    sim.run(&["--comm-key", "99", "users", "add", "8", "--name", "X"])
+        .fails(1);
+    assert_eq!(sim.users(&["--comm-key", "1234"]), users);
+}
+
+#[test]
+fn zksim_backup_restore_is_byte_identical() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("office.json");
+    let src = Sim::start(&["--users", "6", "--seed", "7"]);
+    let r = src
+        .run(&["--json", "backup", file.to_str().expect("path")])
+        .ok()
+        .json();
+    assert_eq!(r["users"], 6);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "backup must be private");
+    }
+    let b = read_json(&file);
+    assert_eq!(b["format"], "zkproto-backup");
+    assert_eq!(b["version"], 1);
+    assert_eq!(b["user_layout"], "72");
+
+    // A replacement terminal with other users.
+    let dst = Sim::start(&["--users", "2", "--seed", "99"]);
+    let dst_before = dst.users(&[]);
+    let plan = dst
+        .run(&[
+            "--json",
+            "restore",
+            "--dry-run",
+            file.to_str().expect("path"),
+        ])
+        .ok()
+        .json();
+    assert_eq!(plan["dry_run"], true);
+    let n = plan["users"].as_array().map_or(0, Vec::len);
+    assert_eq!(n, 6);
+    assert_eq!(dst.users(&[]), dst_before, "dry run changed the device");
+    let text = dst
+        .run(&["restore", "--dry-run", file.to_str().expect("path")])
+        .ok()
+        .stdout;
+    assert!(text.contains("dry run: nothing was changed"), "{text}");
+
+    dst.run(&["restore", file.to_str().expect("path")]).ok();
+    let file2 = dir.path().join("after.json");
+    dst.run(&["backup", file2.to_str().expect("path")]).ok();
+    let b2 = read_json(&file2);
+    for u in b["users"].as_array().expect("users") {
+        let id = u["user_id"].as_str().expect("id");
+        let v = user_by_id(&b2["users"], id).unwrap_or_else(|| panic!("user {id} restored"));
+        // Byte for byte, except the internal index when it had to move.
+        if u["uid"] == v["uid"] {
+            assert_eq!(u["raw"], v["raw"], "user {id}");
+        }
+        for k in [
+            "name",
+            "privilege",
+            "card",
+            "group",
+            "timezones",
+            "password",
+        ] {
+            assert_eq!(u[k], v[k], "{k} of user {id}");
+        }
+    }
+    // Restoring again changes nothing.
+    let again = dst
+        .run(&["--json", "restore", file.to_str().expect("path")])
+        .ok()
+        .json();
+    assert_eq!(again["summary"]["users"]["unchanged"], 6, "{again}");
+    assert_eq!(again["summary"]["users"]["add"], 0);
+
+    // A fresh, empty terminal ends up identical byte for byte.
+    let empty = Sim::start(&["--users", "0"]);
+    empty.run(&["restore", file.to_str().expect("path")]).ok();
+    let file3 = dir.path().join("empty.json");
+    empty.run(&["backup", file3.to_str().expect("path")]).ok();
+    let b3 = read_json(&file3);
+    assert_eq!(b3["users"], b["users"]);
+    assert_eq!(b3["templates"], b["templates"]);
+}
+
+#[test]
+fn zksim_malformed_backup_exits_2_and_changes_nothing() {
+    let sim = Sim::start(&["--users", "3"]);
+    let before = sim.users(&[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = dir.path().join("good.json");
+    sim.run(&["backup", good.to_str().expect("path")]).ok();
+    let doc = read_json(&good);
+    let mut cases: Vec<(String, String)> = vec![
+        ("not json".into(), "this is not a backup".into()),
+        ("empty".into(), String::new()),
+    ];
+    let mut edit = |name: &str, f: &dyn Fn(&mut Value)| {
+        let mut d = doc.clone();
+        f(&mut d);
+        cases.push((name.into(), d.to_string()));
+    };
+    edit("format", &|d| d["format"] = "something-else".into());
+    edit("version", &|d| d["version"] = 99.into());
+    edit("layout", &|d| d["user_layout"] = "50".into());
+    edit("raw hex", &|d| d["users"][0]["raw"] = "zz".into());
+    edit("raw length", &|d| d["users"][0]["raw"] = "0102".into());
+    edit("field vs raw", &|d| d["users"][0]["card"] = 123_456.into());
+    edit("duplicate", &|d| {
+        let u = d["users"][0].clone();
+        d["users"].as_array_mut().expect("array").push(u);
+    });
+    edit("pin letters", &|d| {
+        d["users"][0]["raw"] = Value::Null;
+        d["users"][0]["password"] = "12ab".into();
+    });
+    for (name, text) in &cases {
+        let path = dir.path().join(format!("{}.json", name.replace(' ', "_")));
+        std::fs::write(&path, text).expect("write case");
+        let r = sim.run(&["restore", path.to_str().expect("path")]).fails(2);
+        assert!(
+            r.stderr.contains("backup") || r.stderr.contains("restore"),
+            "{name}: {r:?}"
+        );
+    }
+    sim.run(&[
+        "restore",
+        dir.path().join("missing.json").to_str().expect("path"),
+    ])
+    .fails(2);
+    assert_eq!(sim.users(&[]), before);
+}
+
+#[test]
+fn zksim_attendance_download_and_clear() {
+    let sim = Sim::start(&["--users", "3", "--attendance", "120"]);
+    let all = sim.run(&["--json", "attendance"]).ok().json();
+    assert_eq!(all.as_array().map(Vec::len), Some(120));
+    sim.run(&["attendance", "clear"]).fails(2);
+    assert_eq!(
+        sim.run(&["--json", "attendance"])
+            .ok()
+            .json()
+            .as_array()
+            .map(Vec::len),
+        Some(120)
+    );
+    let c = sim
+        .run(&["--json", "attendance", "clear", "--yes"])
+        .ok()
+        .json();
+    assert_eq!(c["cleared"], 120);
+    assert_eq!(c["remaining"], 0);
+    assert_eq!(
+        sim.run(&["--json", "attendance"]).ok().json(),
+        Value::Array(vec![])
+    );
+}
+
+#[test]
+fn zksim_time_door_info() {
+    let sim = Sim::start(&["--users", "1"]);
+    sim.run(&["time", "set", "2029-12-31T23:59:00"]).ok();
+    let t = sim.run(&["--json", "time", "get"]).ok().json();
+    assert!(t["time"].as_str().is_some_and(|s| s.starts_with("2029-12-31T23:59") || s.starts_with("2030-01-01T00:00")), "{t}");
+    sim.run(&["time", "set"]).ok();
+    sim.run(&["door", "unlock"]).ok();
+    sim.run(&["door", "status"]).ok();
+    let i = sim.run(&["--json", "info"]).ok().json();
+    assert_eq!(i["users"]["used"], 1);
+}
+
+#[test]
+fn zkctl_sim_command_serves_until_killed() {
+    let sim = Sim::start_zkctl(&["--users", "5", "--punch-every", "0.2"]);
+    let users = sim.users(&[]);
+    assert_eq!(users.as_array().map(Vec::len), Some(5));
+    let ev = sim.run(&["--json", "events", "--count", "1"]).ok();
+    assert_eq!(ev.stdout.lines().count(), 1, "{ev:?}");
+    let zk6 = Sim::start_zkctl(&["--profile", "zk6", "--users", "2"]);
+    assert!(zk6.tcp.is_none() && zk6.udp.is_some());
+    assert_eq!(zk6.users(&[]).as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn zksim_restore_to_a_zk6_replacement_converts_records() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("tft.json");
+    zkctl(&["--device", "sim", "backup", file.to_str().expect("path")]).ok();
+    let src = read_json(&file);
+    let zk6 = Sim::start(&["--profile", "zk6", "--users", "0"]);
+    assert!(zk6.tcp.is_none(), "zk6 is UDP only");
+    let r = zk6
+        .run(&["--json", "restore", file.to_str().expect("path")])
+        .ok()
+        .json();
+    assert_eq!(r["user_layout"], "28", "{r}");
+    assert_eq!(r["layout_known"], false);
+    let users = zk6.users(&[]);
+    let info = zk6.run(&["--json", "info"]).ok().json();
+    assert_eq!(info["user_layout"], "28");
+    for u in src["users"].as_array().expect("users") {
+        let id = u["user_id"].as_str().expect("id");
+        let v = user_by_id(&users, id).unwrap_or_else(|| panic!("user {id} restored"));
+        for k in ["privilege", "card", "group"] {
+            assert_eq!(u[k], v[k], "{k} of user {id}");
+        }
+        let name = u["name"].as_str().expect("name");
+        let short = v["name"].as_str().expect("name");
+        assert!(
+            name.starts_with(short.trim_end()) && short.len() <= 8,
+            "{name:?} -> {short:?}"
+        );
+        assert_eq!(
+            u["password"] != "",
+            v["has_pin"] == true,
+            "PIN of user {id}"
+        );
+    }
+    // Restoring again finds nothing to do.
+    let again = zk6
+        .run(&["--json", "restore", file.to_str().expect("path")])
+        .ok()
+        .json();
+    assert_eq!(again["summary"]["users"]["add"], 0, "{again}");
+    assert_eq!(again["summary"]["users"]["update"], 0, "{again}");
+}
