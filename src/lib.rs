@@ -1,13 +1,13 @@
-//! # zkproto
+#![doc = include_str!("../README.md")]
 //!
-//! The wire protocol of ZKTeco attendance and access-control terminals
-//! (TCP/UDP port 4370), as a sans-IO core with tokio adapters.
+//! # Crate layout
 //!
 //! * [`terminal`]: the terminal protocol — framing, checksum, commands,
-//!   comm key, records — with no I/O, testable on byte slices; and (feature
-//!   `codec`) tokio-util `Decoder`/`Encoder` adapters for TCP, UDP and serial.
+//!   comm key, records — with no I/O, testable on byte slices; tokio-util
+//!   codecs (feature `codec`), the async client (feature `client`) and the
+//!   simulator (feature `simulator`).
 //! * [`panel`]: the C3/inBio access-panel protocol (PullSDK wire format) —
-//!   frames, CRC-16/ARC, sessions, parameters, tables, real-time log — sans-IO.
+//!   frames, CRC-16/ARC, sessions, parameters, tables, real-time log.
 #![forbid(unsafe_code)]
 // Library code never unwraps: wire data must not be able to panic it.
 #![warn(clippy::unwrap_used, clippy::expect_used)]
