@@ -100,31 +100,9 @@ pub fn local_now() -> DeviceTime {
     utc_now()
 }
 
-/// The current UTC time (civil-from-days, proleptic Gregorian).
+/// The current UTC time.
 pub fn utc_now() -> DeviceTime {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    DeviceTime::new(
-        u16::try_from(year).unwrap_or(2000),
-        u8::try_from(month).unwrap_or(1),
-        u8::try_from(day).unwrap_or(1),
-        u8::try_from(rem / 3600).unwrap_or(0),
-        u8::try_from(rem % 3600 / 60).unwrap_or(0),
-        u8::try_from(rem % 60).unwrap_or(0),
-    )
+    DeviceTime::now_utc().unwrap_or(DeviceTime::new(2000, 1, 1, 0, 0, 0))
 }
 
 #[cfg(test)]

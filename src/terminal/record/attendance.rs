@@ -107,9 +107,10 @@ impl AttendanceLayout {
             .and_then(|c| usize::try_from(c).ok())
             .filter(|&c| c > 0)
             && records_len.is_multiple_of(c)
-                && let Some(l) = Self::from_record_len(records_len / c) {
-                    return Ok(l);
-                }
+            && let Some(l) = Self::from_record_len(records_len / c)
+        {
+            return Ok(l);
+        }
         [
             AttendanceLayout::Tft40,
             AttendanceLayout::Extended16,
@@ -686,17 +687,10 @@ pub fn parse_attendance(
 /// assert_eq!(buf.len(), 36);
 /// ```
 pub fn encode_attendance_table(records: &[Attendance]) -> Result<Bytes, EncodeError> {
-    let total: usize = records.iter().map(|a| a.raw().len()).sum();
-    let total32 = u32::try_from(total).map_err(|_| EncodeError::PayloadTooLarge {
-        len: total,
-        max: u32::MAX as usize,
-    })?;
-    let mut dst = BytesMut::with_capacity(total.saturating_add(4));
-    dst.put_u32_le(total32);
-    for a in records {
-        a.encode_into(&mut dst)?;
-    }
-    Ok(dst.freeze())
+    let hint = records.iter().map(|a| a.raw().len()).sum();
+    crate::terminal::record::bulk::encode_table(hint, |dst| {
+        records.iter().try_for_each(|a| a.encode_into(dst))
+    })
 }
 
 #[cfg(test)]

@@ -424,16 +424,42 @@ pub fn split_table(buf: &[u8]) -> Result<(u32, &[u8]), RecordError> {
 /// assert_eq!(split_table(&b).unwrap(), (72, &[7u8; 72][..]));
 /// ```
 pub fn table_buffer(records: &[u8]) -> Result<Bytes, crate::terminal::error::EncodeError> {
-    let total = u32::try_from(records.len()).map_err(|_| {
-        crate::terminal::error::EncodeError::PayloadTooLarge {
-            len: records.len(),
+    encode_table(records.len(), |b| {
+        b.put_slice(records);
+        Ok(())
+    })
+}
+
+/// Builds a table buffer from whatever `write` appends after the 4-byte
+/// total, then fills the total in. `capacity` is a hint for the record bytes.
+///
+/// ```
+/// use bytes::BufMut;
+/// use zkproto::terminal::record::bulk::{encode_table, split_table};
+/// use zkproto::terminal::EncodeError;
+/// let b = encode_table(3, |dst| { dst.put_slice(b"abc"); Ok::<_, EncodeError>(()) }).unwrap();
+/// assert_eq!(split_table(&b).unwrap(), (3, &b"abc"[..]));
+/// ```
+pub fn encode_table<E>(
+    capacity: usize,
+    write: impl FnOnce(&mut BytesMut) -> Result<(), E>,
+) -> Result<Bytes, E>
+where
+    E: From<crate::terminal::error::EncodeError>,
+{
+    let mut dst = BytesMut::with_capacity(capacity.saturating_add(4));
+    dst.put_u32_le(0);
+    write(&mut dst)?;
+    let total = dst.len() - 4;
+    let total32 =
+        u32::try_from(total).map_err(|_| crate::terminal::error::EncodeError::PayloadTooLarge {
+            len: total,
             max: u32::MAX as usize,
-        }
-    })?;
-    let mut b = BytesMut::with_capacity(records.len() + 4);
-    b.put_u32_le(total);
-    b.put_slice(records);
-    Ok(b.freeze())
+        })?;
+    if let Some(head) = dst.get_mut(..4) {
+        head.copy_from_slice(&total32.to_le_bytes());
+    }
+    Ok(dst.freeze())
 }
 
 #[cfg(test)]

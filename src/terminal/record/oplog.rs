@@ -223,17 +223,10 @@ pub fn parse_oplog(records: &[u8]) -> Result<Vec<OpLogEntry>, RecordError> {
 
 /// Builds an operation-log table buffer (§4.6): u32 total, then the records.
 pub fn encode_oplog_table(entries: &[OpLogEntry]) -> Result<Bytes, EncodeError> {
-    let total = entries.len().saturating_mul(OPLOG_RECORD_LEN);
-    let total32 = u32::try_from(total).map_err(|_| EncodeError::PayloadTooLarge {
-        len: total,
-        max: u32::MAX as usize,
-    })?;
-    let mut dst = BytesMut::with_capacity(total.saturating_add(4));
-    dst.put_u32_le(total32);
-    for e in entries {
-        e.encode_into(&mut dst)?;
-    }
-    Ok(dst.freeze())
+    crate::terminal::record::bulk::encode_table(
+        entries.len().saturating_mul(OPLOG_RECORD_LEN),
+        |dst| entries.iter().try_for_each(|e| e.encode_into(dst)),
+    )
 }
 
 #[cfg(test)]

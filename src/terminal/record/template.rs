@@ -181,20 +181,10 @@ fn parse_entry(input: &[u8], offset: usize) -> Result<(Template, usize), RecordE
 /// assert_eq!(&buf[..], &[9, 0, 0, 0, 9, 0, 1, 0, 0, 1, 1, 2, 3]);
 /// ```
 pub fn encode_template_table(templates: &[Template]) -> Result<Bytes, EncodeError> {
-    let mut dst = BytesMut::with_capacity(4);
-    dst.put_u32_le(0);
-    for t in templates {
-        t.encode_entry(&mut dst)?;
-    }
-    let total = dst.len() - 4;
-    let total32 = u32::try_from(total).map_err(|_| EncodeError::PayloadTooLarge {
-        len: total,
-        max: u32::MAX as usize,
-    })?;
-    if let Some(head) = dst.get_mut(..4) {
-        head.copy_from_slice(&total32.to_le_bytes());
-    }
-    Ok(dst.freeze())
+    let hint = templates.iter().map(|t| t.data.len() + 6).sum();
+    crate::terminal::record::bulk::encode_table(hint, |dst| {
+        templates.iter().try_for_each(|t| t.encode_entry(dst))
+    })
 }
 
 /// Builds the batch upload buffer of command 110 sub-command 12 (§5.3):

@@ -211,6 +211,76 @@ impl DeviceTime {
         self.validate().is_ok()
     }
 
+    /// Seconds since 1970-01-01T00:00:00, reading this wall-clock time on
+    /// the proleptic Gregorian calendar as if it were UTC (the device keeps
+    /// no time zone). A day past the end of its month rolls over into the
+    /// next month, as the packed format allows; the month is clamped to 1–12.
+    ///
+    /// ```
+    /// use zkproto::terminal::record::time::DeviceTime;
+    /// assert_eq!(DeviceTime::new(2000, 1, 1, 0, 0, 0).to_unix_seconds(), 946_684_800);
+    /// assert_eq!(DeviceTime::new(2023, 2, 29, 0, 0, 0).to_unix_seconds(),
+    ///            DeviceTime::new(2023, 3, 1, 0, 0, 0).to_unix_seconds());
+    /// ```
+    pub fn to_unix_seconds(&self) -> i64 {
+        // days_from_civil (H. Hinnant).
+        let m = i64::from(self.month.clamp(1, 12));
+        let (y, m) = if m <= 2 {
+            (i64::from(self.year) - 1, m + 9)
+        } else {
+            (i64::from(self.year), m - 3)
+        };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let doy = (153 * m + 2) / 5 + i64::from(self.day.max(1)) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        days * 86_400
+            + i64::from(self.hour) * 3600
+            + i64::from(self.minute) * 60
+            + i64::from(self.second)
+    }
+
+    /// The wall-clock time `secs` seconds after 1970-01-01T00:00:00 (a real
+    /// calendar date), or `None` when the year falls outside 0–65535.
+    ///
+    /// ```
+    /// use zkproto::terminal::record::time::DeviceTime;
+    /// assert_eq!(DeviceTime::from_unix_seconds(1_709_251_199), Some(DeviceTime::new(2024, 2, 29, 23, 59, 59)));
+    /// ```
+    pub fn from_unix_seconds(secs: i64) -> Option<DeviceTime> {
+        // civil_from_days (H. Hinnant).
+        let z = secs.div_euclid(86_400).checked_add(719_468)?;
+        let rem = secs.rem_euclid(86_400);
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe.checked_add(era.checked_mul(400)?)? + i64::from(month <= 2);
+        let small = |v: i64| u8::try_from(v).ok();
+        Some(DeviceTime::new(
+            u16::try_from(year).ok()?,
+            small(month)?,
+            small(day)?,
+            small(rem / 3600)?,
+            small(rem / 60 % 60)?,
+            small(rem % 60)?,
+        ))
+    }
+
+    /// The host's current UTC time, or `None` if the system clock is before
+    /// 1970 or beyond year 65535.
+    pub fn now_utc() -> Option<DeviceTime> {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_secs();
+        DeviceTime::from_unix_seconds(i64::try_from(secs).ok()?)
+    }
+
     /// Parses `YYYY-MM-DDTHH:MM:SS` (a space is accepted instead of `T`) or
     /// `YYYY-MM-DD` (midnight). The result is validated.
     ///
@@ -376,6 +446,32 @@ mod tests {
             t = t.wrapping_add(7_919_993);
         }
         assert!(DeviceTime::from_packed(u32::MAX).to_packed().is_err());
+    }
+
+    #[test]
+    fn unix_seconds_roundtrip() {
+        for secs in [
+            0i64,
+            946_684_800,
+            951_868_800,
+            4_102_444_799,
+            -86_400,
+            253_402_300_799,
+        ] {
+            let t = DeviceTime::from_unix_seconds(secs).unwrap();
+            assert!(t.is_valid() || t.year < 2000 || t.year > 2099);
+            assert_eq!(t.to_unix_seconds(), secs);
+        }
+        let mut s = 946_684_800i64;
+        while s < 4_102_444_800 {
+            assert_eq!(
+                DeviceTime::from_unix_seconds(s).unwrap().to_unix_seconds(),
+                s
+            );
+            s += 7_777_777;
+        }
+        assert_eq!(DeviceTime::from_unix_seconds(i64::MAX), None);
+        assert_eq!(DeviceTime::from_unix_seconds(i64::MIN), None);
     }
 
     #[test]

@@ -145,42 +145,20 @@ fn default_options(p: &Profile) -> BTreeMap<String, String> {
     o
 }
 
+/// 2000-01-01T00:00:00 in Unix seconds.
+const UNIX_2000: i64 = 946_684_800;
+
 /// Seconds since 2000-01-01 00:00:00 on the real calendar (days past the
 /// end of a month roll over, as the packed format allows them).
 pub(crate) fn to_seconds(t: DeviceTime) -> i64 {
-    let y = i64::from(t.year);
-    let m = i64::from(t.month.clamp(1, 12));
-    // days_from_civil (H. Hinnant), relative to 2000-03-01 epochs folded below.
-    let (y, m) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * m + 2) / 5 + i64::from(t.day.max(1)) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 730_425; // 730425 = days from 0000-03-01 to 2000-01-01
-    days * 86_400 + i64::from(t.hour) * 3600 + i64::from(t.minute) * 60 + i64::from(t.second)
+    t.to_unix_seconds() - UNIX_2000
 }
 
-/// Inverse of [`to_seconds`] (always a real calendar date).
+/// Inverse of [`to_seconds`] (always a real calendar date; 2000-01-01 if
+/// the value is out of every representable range).
 pub(crate) fn from_seconds(s: i64) -> DeviceTime {
-    let days = s.div_euclid(86_400) + 730_425;
-    let rem = s.rem_euclid(86_400);
-    let era = days.div_euclid(146_097);
-    let doe = days - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let n = |v: i64| u8::try_from(v).unwrap_or(0);
-    DeviceTime::new(
-        u16::try_from(year).unwrap_or(0),
-        n(month),
-        n(day),
-        n(rem / 3600),
-        n(rem / 60 % 60),
-        n(rem % 60),
-    )
+    DeviceTime::from_unix_seconds(s.saturating_add(UNIX_2000))
+        .unwrap_or(DeviceTime::new(2000, 1, 1, 0, 0, 0))
 }
 
 /// The device clock: a set time plus the time elapsed since it was set.
