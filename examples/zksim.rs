@@ -1,10 +1,19 @@
-//! `zksim`: a simulated ZKTeco terminal on TCP and/or UDP.
+//! `zksim`: a simulated ZKTeco terminal, or a C3/inBio access panel, on TCP
+//! and/or UDP.
 //!
 //! ```text
 //! cargo run --example zksim --features simulator -- \
 //!     --tcp 127.0.0.1:4370 --udp 127.0.0.1:4370 [--profile zk8|zk6] \
 //!     [--users N] [--attendance M] [--comm-key K] [--encoding gbk] [--state FILE]
+//! cargo run --example zksim --features simulator -- --kind c3 \
+//!     --tcp 127.0.0.1:4370 [--udp ADDR] [--discovery ADDR] [--doors 1|2|4] \
+//!     [--password PW] [--old-firmware] [--users N] [--attendance M]
 //! ```
+//!
+//! With `--kind c3`, `--attendance` is the number of stored transactions and
+//! `--discovery` binds the UDP socket that stands in for the broadcast port
+//! 65535; `--profile`, `--comm-key`, `--encoding` and `--state` apply to the
+//! terminal only.
 //!
 //! The first line printed is `listening tcp=ADDR udp=ADDR` (`-` for a
 //! transport that is not served). Commands are logged with `tracing`
@@ -19,9 +28,36 @@ use zkproto::terminal::record::text::TextEncoding;
 use zkproto::terminal::record::time::DeviceTime;
 use zkproto::terminal::sim::{Profile, SimConfig, Simulator};
 
+/// Which device to simulate.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// A standalone attendance terminal (port 4370 terminal protocol).
+    Terminal,
+    /// A C3/inBio access-control panel (PullSDK protocol).
+    C3,
+}
+
 #[derive(Parser, Debug)]
-#[command(name = "zksim", about = "Simulated ZKTeco attendance terminal")]
+#[command(
+    name = "zksim",
+    about = "Simulated ZKTeco attendance terminal or C3 access panel"
+)]
 struct Args {
+    /// Device kind.
+    #[arg(long, value_enum, default_value = "terminal")]
+    kind: Kind,
+    /// C3: number of doors (1, 2 or 4).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u8).range(1..=4))]
+    doors: u8,
+    /// C3: communication password (`ComPwd`).
+    #[arg(long, env = "ZKSIM_PASSWORD", hide_env_values = true)]
+    password: Option<String>,
+    /// C3: old firmware (no 0x76 session connect, 8 tables, one RT record per poll).
+    #[arg(long)]
+    old_firmware: bool,
+    /// C3: UDP address answering discovery (stands in for port 65535).
+    #[arg(long)]
+    discovery: Option<SocketAddr>,
     /// TCP address to listen on (port 0 picks a free port).
     #[arg(long)]
     tcp: Option<SocketAddr>,
@@ -88,6 +124,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    if args.kind == Kind::C3 {
+        return run_c3(args).await;
+    }
     let profile = Profile::by_name(&args.profile)
         .ok_or_else(|| format!("unknown profile {:?} (zk8 or zk6)", args.profile))?;
     let encoding = TextEncoding::from_label(&args.encoding)
@@ -120,6 +159,54 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         users = sim.users().len(),
         attendance = sim.attendance().len(),
         "simulator ready"
+    );
+    tokio::signal::ctrl_c().await?;
+    tracing::info!("stopping");
+    server.shutdown().await;
+    Ok(())
+}
+
+fn show(a: Option<SocketAddr>) -> String {
+    a.map_or_else(|| "-".to_string(), |a| a.to_string())
+}
+
+async fn run_c3(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    use zkproto::panel::sim as c3;
+    if args.tcp.is_none() && args.udp.is_none() {
+        return Err("give --tcp ADDR and/or --udp ADDR".into());
+    }
+    if args.state.is_some() || args.comm_key.is_some() {
+        tracing::warn!("--state and --comm-key apply to the terminal only; ignored");
+    }
+    let profile = c3::Profile::by_doors(args.doors, args.old_firmware)
+        .ok_or_else(|| format!("unsupported door count {} (1, 2 or 4)", args.doors))?;
+    let config = c3::SimConfig {
+        profile,
+        password: args.password.clone().filter(|p| !p.is_empty()),
+        users: args.users,
+        transactions: args.attendance,
+        seed: args.seed,
+        ..c3::SimConfig::default()
+    };
+    let sim = c3::Simulator::new(config);
+    if let Some(t) = utc_now().filter(|_| args.host_time)
+        && let Ok(t) =
+            zkproto::panel::PanelTime::new(t.year, t.month, t.day, t.hour, t.minute, t.second)
+    {
+        sim.set_time(t);
+    }
+    let server = sim.serve(args.tcp, args.udp, args.discovery).await?;
+    println!(
+        "listening tcp={} udp={}",
+        show(server.tcp_addr()),
+        show(server.udp_addr())
+    );
+    tracing::info!(
+        profile = %sim.profile().name,
+        discovery = %show(server.discovery_addr()),
+        users = sim.users().len(),
+        transactions = sim.transactions().len(),
+        "panel simulator ready"
     );
     tokio::signal::ctrl_c().await?;
     tracing::info!("stopping");

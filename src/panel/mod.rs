@@ -15,7 +15,9 @@
 //! * [`rtlog`]: binary and text real-time log records and event codes;
 //! * [`discovery`]: UDP discovery and IP change;
 //! * [`detect`]: telling a panel from a standalone terminal;
-//! * `codec` (feature `codec`): a tokio-util codec with resynchronisation.
+//! * `codec` (feature `codec`): a tokio-util codec with resynchronisation;
+//! * `sim` (feature `simulator`): a stateful panel simulator with a tokio server.
+//! * `client` (feature `client`): an async tokio client.
 //!
 //! Nothing here performs I/O or reads a clock.
 //!
@@ -32,6 +34,8 @@
 #![warn(clippy::indexing_slicing)]
 
 pub mod bigdata;
+#[cfg(feature = "client")]
+pub mod client;
 #[cfg(feature = "codec")]
 pub mod codec;
 pub mod command;
@@ -44,6 +48,8 @@ pub mod frame;
 pub mod params;
 pub mod rtlog;
 pub mod session;
+#[cfg(feature = "simulator")]
+pub mod sim;
 pub mod table;
 pub mod time;
 

@@ -135,7 +135,22 @@ impl Client {
             })??;
         let _ = stream.set_nodelay(true);
         let link = Link::stream(stream, options.max_packet, options.lenient_checksum);
-        Self::open(link, Some(peer), options).await
+        let detect = options.detect_panel;
+        let probe_wait = options.connect_timeout.min(Duration::from_secs(2));
+        match Self::open(link, Some(peer), options).await {
+            Err(e @ (Error::Timeout { .. } | Error::Closed { .. })) if detect => {
+                if probe_c3_panel(peer, probe_wait).await {
+                    Err(Error::NotATerminal {
+                        what: format!(
+                            "{peer} is a C3/inBio access-control panel (PullSDK protocol); use zkproto::panel::client"
+                        ),
+                    })
+                } else {
+                    Err(e)
+                }
+            }
+            other => other,
+        }
     }
 
     async fn connect_udp(peer: SocketAddr, options: Options) -> Result<Client, Error> {
@@ -667,4 +682,41 @@ pub(crate) struct BulkPull {
     in_exchange: bool,
     finished: bool,
     what: Command,
+}
+
+/// The read-only C3 probe of reference c3-panel §10: GetDeviceParam
+/// `~SerialNumber` without a session.
+const C3_PROBE: [u8; 21] = [
+    0xaa, 0x01, 0x04, 0x0d, 0x00, 0x7e, 0x53, 0x65, 0x72, 0x69, 0x61, 0x6c, 0x4e, 0x75, 0x6d, 0x62,
+    0x65, 0x72, 0x82, 0x92, 0x55,
+];
+
+/// Opens a fresh TCP connection, sends the C3 probe and reports whether a
+/// valid panel frame (`aa … 55`, good CRC-16/ARC) comes back within `wait`.
+async fn probe_c3_panel(peer: SocketAddr, wait: Duration) -> bool {
+    use crate::panel::detect::{PeerKind, classify};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let attempt = async {
+        let mut s = TcpStream::connect(peer).await.ok()?;
+        s.write_all(&C3_PROBE).await.ok()?;
+        let mut buf = Vec::with_capacity(256);
+        let mut chunk = [0u8; 256];
+        while buf.len() < 4096 {
+            let n = s.read(&mut chunk).await.ok()?;
+            let got = chunk.get(..n)?;
+            if got.is_empty() {
+                return None;
+            }
+            buf.extend_from_slice(got);
+            match classify(&buf) {
+                PeerKind::Panel => return Some(true),
+                PeerKind::Undecided => continue,
+                PeerKind::Terminal | PeerKind::Unknown => return Some(false),
+            }
+        }
+        Some(false)
+    };
+    let found = tokio::time::timeout(wait, attempt).await.ok().flatten().unwrap_or(false);
+    tracing::debug!(%peer, found, "C3 panel probe after a failed CMD_CONNECT");
+    found
 }

@@ -46,6 +46,7 @@ pub struct Options {
     pub(crate) lenient_checksum: bool,
     pub(crate) trace_frames: bool,
     pub(crate) keepalive: Duration,
+    pub(crate) detect_panel: bool,
 }
 
 impl Default for Options {
@@ -66,11 +67,22 @@ impl Default for Options {
             lenient_checksum: false,
             trace_frames: true,
             keepalive: Duration::from_secs(30),
+            detect_panel: true,
         }
     }
 }
 
 impl Options {
+    /// When a TCP peer stays silent or hangs up on `CMD_CONNECT`, probe it on
+    /// a fresh connection with a read-only C3/inBio panel request
+    /// (GetDeviceParam `~SerialNumber`, reference c3-panel §10) so the error
+    /// can say "this is an access panel" instead of "timeout". On by default.
+    /// The probe makes the probing socket the panel's current client, which
+    /// is why it runs only after the terminal protocol has failed.
+    pub fn detect_panel(mut self, on: bool) -> Self {
+        self.detect_panel = on;
+        self
+    }
     /// The defaults: `Transport::Auto`, no comm key, 5 s per request, 10 s
     /// per bulk packet, 3 s to connect, 3 UDP retransmissions, UTF-8 text,
     /// 64 MiB bulk limit, unlock in tenths of a second, door byte 1 = open.
