@@ -7,7 +7,9 @@ use std::path::PathBuf;
 ///
 /// `--device sim` (or `sim:zk6`, `sim:gbk`) runs the command against an
 /// in-process simulator seeded with demo users and attendance, so every
-/// command can be tried without hardware.
+/// command can be tried without hardware. `--device c3://HOST[:PORT]` talks
+/// to a C3/inBio access panel instead (`sim-c3`, `sim-c3:2`, `sim-c3:old`
+/// for a simulated one): info, users, door, events, time and attendance.
 ///
 /// Exit codes: 0 success, 1 the device refused (or the user does not
 /// exist), 2 usage or input-file error, 3 network, timeout or protocol error.
@@ -15,7 +17,8 @@ use std::path::PathBuf;
 #[command(name = "zkctl", version, about, long_about)]
 pub struct Cli {
     /// The device: HOST[:PORT] (port 4370 by default), or `sim`, `sim:zk6`,
-    /// `sim:gbk`, `sim:zk6:gbk` for an in-process simulator.
+    /// `sim:gbk`, `sim:zk6:gbk` for an in-process simulator; a C3/inBio
+    /// panel as `c3://HOST[:PORT]`, or `sim-c3[:1|2|4][:old]` simulated.
     #[arg(
         short,
         long,
@@ -36,6 +39,17 @@ pub struct Cli {
     /// Communication key (the device's "Comm Key", 0 = none).
     #[arg(long, global = true, env = "ZKCTL_COMM_KEY", value_name = "N")]
     pub comm_key: Option<u32>,
+
+    /// C3/inBio panels: the communication password (parameter ComPwd).
+    /// Prefer the environment variable to the command line.
+    #[arg(
+        long,
+        global = true,
+        env = "ZKCTL_PASSWORD",
+        hide_env_values = true,
+        value_name = "PW"
+    )]
+    pub password: Option<String>,
 
     /// Seconds to wait for each answer.
     #[arg(long, global = true, value_name = "SECS", default_value_t = 5.0)]
@@ -109,9 +123,9 @@ pub enum UsersCmd {
     Add {
         /// The new user id.
         user_id: String,
-        /// The name shown on the device.
+        /// The name shown on the device (required for terminals).
         #[arg(long)]
-        name: String,
+        name: Option<String>,
         #[command(flatten)]
         pin: PinArgs,
         /// Card number.
@@ -190,11 +204,15 @@ pub enum AttendanceCmd {
 pub enum DoorCmd {
     /// Release the lock for a while.
     Unlock {
-        /// How long, in seconds.
+        /// How long, in seconds (terminals 1-25, panels 1-254).
         #[arg(long, value_name = "N", default_value_t = 3)]
         seconds: u32,
+        /// Which door (panels: 1 to the panel's door count; terminals have
+        /// only door 1).
+        #[arg(long, value_name = "N")]
+        door: Option<u8>,
     },
-    /// Read the door sensor.
+    /// Read the door sensor (panels: sensor, lock relay and alarms of every door).
     Status,
 }
 

@@ -2,6 +2,8 @@
 //! messages naming the device, the operation and what to try.
 
 use std::fmt;
+use zkproto::panel::ErrorCode;
+use zkproto::panel::client::Error as PanelError;
 use zkproto::terminal::client::Error as ClientError;
 
 /// Failure exit status of `zkctl` (success is 0; documented in
@@ -147,7 +149,8 @@ impl Failure {
             ))
             .hint(format!(
                 "is {device} on and reachable? is another client (ZKTime, BioTime) holding its \
-                 only session? is it a C3 panel? try --udp (older firmware) or a longer --timeout"
+                 only session? is it a C3 panel (then use --device c3://HOST)? try --udp (older \
+                 firmware) or a longer --timeout"
             )),
             ClientError::Io {
                 kind: std::io::ErrorKind::ConnectionRefused,
@@ -170,8 +173,8 @@ impl Failure {
                  connected? try again, or try --udp",
             ),
             ClientError::NotATerminal { .. } => Failure::network(text).hint(
-                "this may be a C3/inBio access panel, which speaks another protocol, \
-                 or not a ZKTeco device at all",
+                "this may be a C3/inBio access panel, which speaks another protocol \
+                 (use --device c3://HOST), or not a ZKTeco device at all",
             ),
             ClientError::Wire(_) | ClientError::Protocol(_) | ClientError::Record(_) => {
                 Failure::network(text).hint(
@@ -180,6 +183,91 @@ impl Failure {
                 )
             }
             _ => Failure::network(text),
+        }
+    }
+
+    /// Maps a C3/inBio panel client error, naming the device for the hints.
+    pub fn from_panel(err: &PanelError, device: &str) -> Failure {
+        let text = one_line(&err.to_string());
+        let host = device.strip_prefix("c3://").unwrap_or(device);
+        match err {
+            PanelError::WrongPassword {
+                password_sent: true,
+            } => Failure::refused("the panel refused the communication password (-14)").hint(
+                "wrong password? use the panel's ComPwd with --password PW or ZKCTL_PASSWORD \
+                 (ZKAccess: device > communication password)",
+            ),
+            PanelError::WrongPassword {
+                password_sent: false,
+            } => Failure::refused("the panel has a communication password (-14)")
+                .hint("pass it with --password PW or ZKCTL_PASSWORD"),
+            PanelError::Busy { detail } => Failure::refused(format!("panel busy: {}", one_line(detail)))
+                .hint(
+                    "the panel serves one client at a time: is ZKAccess or another client \
+                     connected to it? close it and try again",
+                ),
+            PanelError::Refused { command, code } => {
+                let hint = match code {
+                    ErrorCode::NotAuthorized => {
+                        "panel busy with another client (ZKAccess)? close it and try again"
+                    }
+                    ErrorCode::CommandNotAvailable => {
+                        "this firmware does not know the command; check the panel's firmware version"
+                    }
+                    _ => "the panel may not support this, or the value is out of range",
+                };
+                Failure::refused(format!(
+                    "the panel refused {} (error {}: {})",
+                    command.name(),
+                    code.value(),
+                    code.name()
+                ))
+                .hint(hint)
+            }
+            PanelError::UserNotFound(pin) => {
+                Failure::refused(format!("there is no user with id {pin} on the panel"))
+                    .hint("list the users with `zkctl users list`")
+            }
+            PanelError::UserExists(pin) => Failure::refused(format!(
+                "user id {pin} is already used on the panel"
+            ))
+            .hint("choose another user id, or change the existing user"),
+            PanelError::WriteNotApplied { what } => Failure::refused(format!(
+                "the panel acknowledged the change but reading it back shows otherwise ({})",
+                one_line(what)
+            ))
+            .hint("the firmware may not support this field or value"),
+            PanelError::InvalidArgument(_) | PanelError::Encode(_) => Failure::usage(text),
+            PanelError::NotAPanel { .. } => Failure::network(
+                "this is a standalone ZKTeco terminal, not a C3/inBio panel",
+            )
+            .hint(format!("drop c3:// and use --device {host}")),
+            PanelError::Timeout { waiting_for, after } => Failure::network(format!(
+                "no answer within {:.1} s (waiting for {})",
+                after.as_secs_f64(),
+                one_line(waiting_for)
+            ))
+            .hint(format!(
+                "is {host} on and reachable? panel busy with another client (ZKAccess)? \
+                 is it a terminal (then drop c3://)? try a longer --timeout"
+            )),
+            PanelError::Io {
+                kind: std::io::ErrorKind::ConnectionRefused,
+                ..
+            } => Failure::network("connection refused: nothing answers at this address").hint(
+                format!("check the address and port of {host} (4370 by default) and that the panel is on"),
+            ),
+            PanelError::Io { kind, message } => {
+                Failure::network(format!("network error ({kind:?}): {}", one_line(message)))
+                    .hint(format!("check the address and port of {host} and that the panel is on"))
+            }
+            PanelError::Closed { .. } => Failure::network(text).hint(
+                "panel busy with another client (ZKAccess)? wrong password on old firmware? \
+                 or not a C3 panel; try again",
+            ),
+            _ => Failure::network(text).hint(
+                "the panel answered with something unexpected; is it a C3/inBio panel?",
+            ),
         }
     }
 

@@ -17,6 +17,7 @@ mod cli;
 mod device;
 mod fail;
 mod input;
+mod panel;
 mod view;
 
 use clap::Parser;
@@ -99,6 +100,7 @@ fn operation(cmd: &Cmd) -> String {
         },
         Cmd::Attendance(a) if a.action.is_some() => "attendance clear".into(),
         Cmd::Attendance(_) => "attendance".into(),
+        Cmd::Door(DoorCmd::Unlock { door: Some(d), .. }) => format!("door unlock --door {d}"),
         Cmd::Door(DoorCmd::Unlock { .. }) => "door unlock".into(),
         Cmd::Door(DoorCmd::Status) => "door status".into(),
         Cmd::Events { .. } => "events".into(),
@@ -152,6 +154,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             .hint("use --device HOST[:PORT], or --device sim to try the tool, or set ZKCTL_DEVICE")
             .op(&op));
     };
+    if let Some(target) = panel::PanelTarget::detect(device) {
+        let target = target.map_err(|f| f.context(device, &op))?;
+        return panel::run(&cli, &target, &settings, cli.password.as_deref(), &op).await;
+    }
     let target = Target::parse(device).map_err(|f| f.context(device, &op))?;
     let label = target.label();
     let prepared = prepare(&cli.command, cli.json).map_err(|f| f.context(&label, &op))?;
@@ -196,6 +202,9 @@ fn prepare(cmd: &Cmd, json: bool) -> Result<Prepared, Failure> {
             user_id, pin, name, ..
         }) => {
             check_user_id_syntax(user_id)?;
+            let Some(name) = name else {
+                return Err(Failure::usage("--name is required").hint("add --name NAME"));
+            };
             if name.trim().is_empty() {
                 return Err(Failure::usage("--name is empty"));
             }
@@ -251,7 +260,13 @@ fn prepare(cmd: &Cmd, json: bool) -> Result<Prepared, Failure> {
             Prepared::Time(t)
         }
         Cmd::Restore { file, .. } => Prepared::Backup(Box::new(backup::load(file)?)),
-        Cmd::Door(DoorCmd::Unlock { seconds }) if *seconds == 0 || *seconds > 25 => {
+        Cmd::Door(DoorCmd::Unlock { door: Some(d), .. }) if *d != 1 => {
+            return Err(
+                Failure::usage(format!("--door {d}: a terminal has one door (door 1)"))
+                    .hint("--door is for C3/inBio panels (--device c3://HOST)"),
+            );
+        }
+        Cmd::Door(DoorCmd::Unlock { seconds, .. }) if *seconds == 0 || *seconds > 25 => {
             return Err(Failure::usage(format!("--seconds {seconds}: use 1 to 25"))
                 .hint("firmware reads the duration as one byte of tenths of a second"));
         }
@@ -398,6 +413,7 @@ async fn users(c: &mut Client, ctx: &Ctx, cmd: &UsersCmd, p: Prepared) -> Result
             let Prepared::Pin(pin) = p else {
                 return Err(Failure::usage("internal: PIN not read"));
             };
+            let name = name.as_deref().unwrap_or_default();
             // Check locally against the device's layout (the larger one
             // while the table is empty) so that bad input never reaches it.
             let layout = user_layout(c, ctx).await?.unwrap_or(UserLayout::Extended72);
@@ -426,7 +442,7 @@ async fn users(c: &mut Client, ctx: &Ctx, cmd: &UsersCmd, p: Prepared) -> Result
                 u.set_password(pin).map_err(|_| pin_too_long(layout))?;
             }
             let mut new = NewUser::new(user_id.clone())
-                .name(name.clone())
+                .name(name.to_string())
                 .card(card.unwrap_or(0));
             if *admin {
                 new = new.privilege(Privilege::ADMIN);
@@ -663,7 +679,7 @@ async fn attendance_clear(c: &mut Client, ctx: &Ctx, yes: bool) -> Result<(), Fa
 
 async fn door(c: &mut Client, ctx: &Ctx, cmd: &DoorCmd) -> Result<(), Failure> {
     match cmd {
-        DoorCmd::Unlock { seconds } => {
+        DoorCmd::Unlock { seconds, .. } => {
             c.unlock(Duration::from_secs(u64::from(*seconds)))
                 .await
                 .map_err(|e| ctx.err(e))?;
