@@ -12,7 +12,9 @@ use tokio_util::codec::Decoder;
 use zkproto::terminal::checksum::{checksum, checksum_reference};
 use zkproto::terminal::codec::TcpCodec;
 use zkproto::terminal::frame::{TcpFraming, encode_tcp};
-use zkproto::terminal::record::attendance::{Attendance, AttendanceLayout, iter_attendance, parse_attendance};
+use zkproto::terminal::record::attendance::{
+    Attendance, AttendanceLayout, iter_attendance, parse_attendance,
+};
 use zkproto::terminal::record::event::{AttendanceEvent, Event};
 use zkproto::terminal::record::text::TextEncoding;
 use zkproto::terminal::record::time::DeviceTime;
@@ -74,15 +76,25 @@ fn finish(folded: u32) -> u16 {
 }
 
 fn data(len: usize) -> Vec<u8> {
-    (0..len).map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[3]).collect()
+    (0..len)
+        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[3])
+        .collect()
 }
 
 fn bench_checksum(c: &mut Criterion) {
     // The candidates must agree with the reference before being timed.
     for len in [0, 1, 7, 8, 31, 33, 1023, 1024, 65_536, 65_537] {
         let d = data(len);
-        assert_eq!(finish(fold_sum_lanes32(0, &d)), checksum_reference(&d), "lanes32 len {len}");
-        assert_eq!(finish(fold_sum_adc64(0, &d)), checksum_reference(&d), "adc64 len {len}");
+        assert_eq!(
+            finish(fold_sum_lanes32(0, &d)),
+            checksum_reference(&d),
+            "lanes32 len {len}"
+        );
+        assert_eq!(
+            finish(fold_sum_adc64(0, &d)),
+            checksum_reference(&d),
+            "adc64 len {len}"
+        );
         let ff = vec![0xFF; len];
         assert_eq!(finish(fold_sum_lanes32(0, &ff)), checksum_reference(&ff));
         assert_eq!(finish(fold_sum_adc64(0, &ff)), checksum_reference(&ff));
@@ -91,7 +103,9 @@ fn bench_checksum(c: &mut Criterion) {
     for len in [8usize, 1024, 65_536] {
         let d = data(len);
         g.throughput(Throughput::Bytes(len as u64));
-        g.bench_with_input(BenchmarkId::new("crate", len), &d, |b, d| b.iter(|| checksum(black_box(d))));
+        g.bench_with_input(BenchmarkId::new("crate", len), &d, |b, d| {
+            b.iter(|| checksum(black_box(d)))
+        });
         g.bench_with_input(BenchmarkId::new("reference", len), &d, |b, d| {
             b.iter(|| checksum_reference(black_box(d)))
         });
@@ -176,8 +190,9 @@ fn bench_tcp(c: &mut Criterion) {
 
         let mut g = c.benchmark_group(format!("tcp_encode_{name}"));
         let payload = bytes::Bytes::from(data(data_len));
-        let packets: Vec<Packet> =
-            (0..FRAMES).map(|i| Packet::new(Command::Data, 0x45CF, i as u16, payload.clone())).collect();
+        let packets: Vec<Packet> = (0..FRAMES)
+            .map(|i| Packet::new(Command::Data, 0x45CF, i as u16, payload.clone()))
+            .collect();
         if data_len == 0 {
             g.throughput(Throughput::Elements(FRAMES as u64));
         } else {
@@ -205,8 +220,9 @@ fn bench_records(c: &mut Criterion) {
     let mut g = c.benchmark_group("user_records");
     g.throughput(Throughput::Elements(N as u64));
     for layout in [UserLayout::Compact28, UserLayout::Extended72] {
-        let users: Vec<User> =
-            (0..N).map(|i| User::new(layout, i as u16, &(1000 + i).to_string(), enc).unwrap()).collect();
+        let users: Vec<User> = (0..N)
+            .map(|i| User::new(layout, i as u16, &(1000 + i).to_string(), enc).unwrap())
+            .collect();
         let table = encode_users(&users);
         let records = &table[4..];
         g.bench_function(BenchmarkId::new("parse", layout.record_len()), |b| {
@@ -223,7 +239,8 @@ fn bench_records(c: &mut Criterion) {
     for layout in [AttendanceLayout::Extended16, AttendanceLayout::Tft40] {
         let mut records = BytesMut::new();
         for i in 0..N {
-            let a = Attendance::new(layout, i as u16, &(1000 + i % 500).to_string(), 1, 0, t, 0).unwrap();
+            let a = Attendance::new(layout, i as u16, &(1000 + i % 500).to_string(), 1, 0, t, 0)
+                .unwrap();
             a.encode_into(&mut records).unwrap();
         }
         g.bench_function(BenchmarkId::new("parse_vec", layout.record_len()), |b| {
@@ -233,16 +250,23 @@ fn bench_records(c: &mut Criterion) {
             b.iter(|| {
                 iter_attendance(black_box(&records), layout)
                     .unwrap()
-                    .fold(0u32, |acc, a| acc.wrapping_add(u32::from(a.verify)).wrapping_add(u32::from(a.time.second)))
+                    .fold(0u32, |acc, a| {
+                        acc.wrapping_add(u32::from(a.verify))
+                            .wrapping_add(u32::from(a.time.second))
+                    })
             })
         });
     }
     g.finish();
 
     let mut g = c.benchmark_group("realtime_event");
-    let ev = Event::Attendance(AttendanceEvent::new("999111333", 1, 0, t)).to_packet(0).unwrap();
+    let ev = Event::Attendance(AttendanceEvent::new("999111333", 1, 0, t))
+        .to_packet(0)
+        .unwrap();
     g.throughput(Throughput::Elements(1));
-    g.bench_function("parse_attlog_32", |b| b.iter(|| black_box(Event::parse(black_box(ev.session_id), black_box(&ev.data)))));
+    g.bench_function("parse_attlog_32", |b| {
+        b.iter(|| black_box(Event::parse(black_box(ev.session_id), black_box(&ev.data))))
+    });
     g.finish();
 }
 

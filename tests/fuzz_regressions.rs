@@ -23,13 +23,22 @@ mod records;
 #[path = "../fuzz/src/session.rs"]
 mod session;
 
+#[cfg(feature = "simulator")]
+#[path = "../fuzz/src/sim.rs"]
+mod sim;
+
 use std::path::{Path, PathBuf};
 
 fn files(target: &str) -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut out = Vec::new();
-    for dir in [root.join("tests/fuzz_regressions").join(target), root.join("fuzz/seeds").join(target)] {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+    for dir in [
+        root.join("tests/fuzz_regressions").join(target),
+        root.join("fuzz/seeds").join(target),
+    ] {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for e in entries {
             let path = e.unwrap().path();
             if path.is_file() {
@@ -52,24 +61,42 @@ fn replay(target: &str, check: fn(&[u8])) -> usize {
             failed.push(path.display().to_string());
         }
     }
-    assert!(failed.is_empty(), "{target}: these inputs fail: {failed:#?}");
+    assert!(
+        failed.is_empty(),
+        "{target}: these inputs fail: {failed:#?}"
+    );
     inputs.len()
 }
 
 #[cfg(feature = "codec")]
 #[test]
 fn codecs_inputs_replay() {
-    assert!(replay("codecs", codecs::check) >= 10, "codecs seed corpus missing");
+    assert!(
+        replay("codecs", codecs::check) >= 10,
+        "codecs seed corpus missing"
+    );
 }
 
 #[test]
 fn records_inputs_replay() {
-    assert!(replay("records", records::check) >= 10, "records seed corpus missing");
+    assert!(
+        replay("records", records::check) >= 10,
+        "records seed corpus missing"
+    );
 }
 
 #[test]
 fn session_inputs_replay() {
-    assert!(replay("session", session::check) >= 3, "session seed corpus missing");
+    assert!(
+        replay("session", session::check) >= 3,
+        "session seed corpus missing"
+    );
+}
+
+#[cfg(feature = "simulator")]
+#[test]
+fn sim_inputs_replay() {
+    assert!(replay("sim", sim::check) >= 3, "sim seed corpus missing");
 }
 
 /// The checks are not vacuous: broken inputs are caught.
@@ -81,7 +108,9 @@ fn checks_reject_nothing_valid_and_run_on_empty_input() {
     session::check(&[]);
     for sel in 0..records::PARSERS {
         records::check(&[sel]);
-        records::check(&[sel, 0xFF, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
+        records::check(&[
+            sel, 0xFF, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+        ]);
     }
 }
 
@@ -93,11 +122,15 @@ mod seeds {
     use zkproto::terminal::codec::SerialCodec;
     use zkproto::terminal::frame::TcpFraming;
     use zkproto::terminal::record::attendance::{Attendance, AttendanceLayout};
-    use zkproto::terminal::record::bulk::{BufferDescriptor, BulkRead, PrepareData, ReadChunk, table_buffer};
+    use zkproto::terminal::record::bulk::{
+        BufferDescriptor, BulkRead, PrepareData, ReadChunk, table_buffer,
+    };
     use zkproto::terminal::record::event::{AttendanceEvent, Event};
     use zkproto::terminal::record::oplog::OpLogEntry;
     use zkproto::terminal::record::sizes::FreeSizes;
-    use zkproto::terminal::record::template::{Template, batch_upload_buffer, encode_template_table};
+    use zkproto::terminal::record::template::{
+        Template, batch_upload_buffer, encode_template_table,
+    };
     use zkproto::terminal::record::text::TextEncoding;
     use zkproto::terminal::record::time::DeviceTime;
     use zkproto::terminal::record::user::{User, UserLayout};
@@ -119,12 +152,23 @@ mod seeds {
         wire_vectors()
             .into_iter()
             .filter(|(_, b)| b.starts_with(&[0x50, 0x50, 0x82, 0x7d]))
-            .map(|(n, b)| (n, TcpFraming::default().decode(&b, ChecksumMode::Strict).unwrap().unwrap().0))
+            .map(|(n, b)| {
+                (
+                    n,
+                    TcpFraming::default()
+                        .decode(&b, ChecksumMode::Strict)
+                        .unwrap()
+                        .unwrap()
+                        .0,
+                )
+            })
             .collect()
     }
 
     fn write(target: &str, name: &str, bytes: &[u8]) {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds").join(target);
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/seeds")
+            .join(target);
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join(name), bytes).unwrap();
     }
@@ -145,15 +189,31 @@ mod seeds {
             }
         }
         // All captured frames as one stream, byte by byte and in uneven chunks.
-        write("codecs", "tcp_stream_bytewise", &cat(&[&[0, 0, 1, 0], &stream]));
-        write("codecs", "all_stream_chunks", &cat(&[&[3, 1, 3, 6, 200, 17], &stream]));
+        write(
+            "codecs",
+            "tcp_stream_bytewise",
+            &cat(&[&[0, 0, 1, 0], &stream]),
+        );
+        write(
+            "codecs",
+            "all_stream_chunks",
+            &cat(&[&[3, 1, 3, 6, 200, 17], &stream]),
+        );
         let mut serial = BytesMut::new();
         let mut codec = SerialCodec::for_device(1);
         for (_, p) in tcp_packets() {
             codec.encode(&p, &mut serial).unwrap();
         }
-        write("codecs", "serial_device_1", &cat(&[&[0x12, 1, 2, 4, 30], &serial]));
-        write("codecs", "serial_any_device", &cat(&[&[0x02, 9, 0], &serial]));
+        write(
+            "codecs",
+            "serial_device_1",
+            &cat(&[&[0x12, 1, 2, 4, 30], &serial]),
+        );
+        write(
+            "codecs",
+            "serial_any_device",
+            &cat(&[&[0x02, 9, 0], &serial]),
+        );
     }
 
     fn records_seeds() {
@@ -161,14 +221,24 @@ mod seeds {
         let enc = TextEncoding::Utf8;
         for (name, p) in tcp_packets() {
             match p.code {
-                8 => write("records", &format!("user72_{name}"), &cat(&[&[0, 1], &p.data])),
+                8 => write(
+                    "records",
+                    &format!("user72_{name}"),
+                    &cat(&[&[0, 1], &p.data]),
+                ),
                 500 => {
                     let flag = p.session_id.to_le_bytes();
-                    write("records", &format!("event_{name}"), &cat(&[&[7, 0], &flag, &p.data]));
+                    write(
+                        "records",
+                        &format!("event_{name}"),
+                        &cat(&[&[7, 0], &flag, &p.data]),
+                    );
                 }
-                11 | 12 | 2000 if p.data.contains(&b'=') || p.code == 11 => {
-                    write("records", &format!("option_{name}"), &cat(&[&[6, 0], &p.data]))
-                }
+                11 | 12 | 2000 if p.data.contains(&b'=') || p.code == 11 => write(
+                    "records",
+                    &format!("option_{name}"),
+                    &cat(&[&[6, 0], &p.data]),
+                ),
                 _ => {}
             }
         }
@@ -178,50 +248,127 @@ mod seeds {
         let u28b = u28.to_bytes();
         write("records", "users28", &cat(&[&[0, 0], &u28b, &u28b]));
         write("records", "users72", &cat(&[&[0, 1], &u72.to_bytes()]));
-        for (i, layout) in
-            [AttendanceLayout::Short8, AttendanceLayout::Extended16, AttendanceLayout::Tft40, AttendanceLayout::Tft49]
-                .into_iter()
-                .enumerate()
+        for (i, layout) in [
+            AttendanceLayout::Short8,
+            AttendanceLayout::Extended16,
+            AttendanceLayout::Tft40,
+            AttendanceLayout::Tft49,
+        ]
+        .into_iter()
+        .enumerate()
         {
             let a = Attendance::new(layout, 13, "13", 1, 0, t, 0).unwrap();
             let b = a.to_bytes().unwrap();
-            write("records", &format!("attendance_{}", layout.record_len()), &cat(&[&[1, i as u8, 0, 0], &b, &b]));
+            write(
+                "records",
+                &format!("attendance_{}", layout.record_len()),
+                &cat(&[&[1, i as u8, 0, 0], &b, &b]),
+            );
         }
-        let tpl = Template { uid: 1, finger: 6, flag: 1, data: Bytes::from_static(b"\x4a\x8aSS21\x00\x01\x02\x03") };
+        let tpl = Template {
+            uid: 1,
+            finger: 6,
+            flag: 1,
+            data: Bytes::from_static(b"\x4a\x8aSS21\x00\x01\x02\x03"),
+        };
         let table = encode_template_table(std::slice::from_ref(&tpl)).unwrap();
         write("records", "templates", &cat(&[&[2, 0], &table[4..]]));
         let batch = batch_upload_buffer(std::slice::from_ref(&u72), &[tpl]).unwrap();
         write("records", "batch_upload72", &cat(&[&[3, 1], &batch]));
         let op = OpLogEntry::new(1, 4, t, [1, 2, 3, 4]).to_bytes().unwrap();
         write("records", "oplog", &cat(&[&[4, 0], &op, &op]));
-        write("records", "free_sizes", &cat(&[&[5, 0], &FreeSizes::new(10, 3, 100, 3000, 3000, 100_000).encode()]));
+        write(
+            "records",
+            "free_sizes",
+            &cat(&[
+                &[5, 0],
+                &FreeSizes::new(10, 3, 100, 3000, 3000, 100_000).encode(),
+            ]),
+        );
         write(
             "records",
             "free_sizes_faces",
-            &cat(&[&[5, 0], &FreeSizes::new(10, 3, 100, 3000, 3000, 100_000).with_faces(2, 400).encode()]),
+            &cat(&[
+                &[5, 0],
+                &FreeSizes::new(10, 3, 100, 3000, 3000, 100_000)
+                    .with_faces(2, 400)
+                    .encode(),
+            ]),
         );
         for (name, ev) in [
-            ("event_att_text", Event::Attendance(AttendanceEvent::new("999111333", 1, 0, t))),
-            ("event_att_numeric", Event::Attendance(AttendanceEvent::numeric(1001, 1, 0, t))),
-            ("event_att_uid", Event::Attendance(AttendanceEvent::with_uid(7, 1, 0, t))),
+            (
+                "event_att_text",
+                Event::Attendance(AttendanceEvent::new("999111333", 1, 0, t)),
+            ),
+            (
+                "event_att_numeric",
+                Event::Attendance(AttendanceEvent::numeric(1001, 1, 0, t)),
+            ),
+            (
+                "event_att_uid",
+                Event::Attendance(AttendanceEvent::with_uid(7, 1, 0, t)),
+            ),
             ("event_button", Event::Button { key: 3 }),
-            ("event_hid", Event::HidNum { card: [1, 2, 3, 4, 5] }),
+            (
+                "event_hid",
+                Event::HidNum {
+                    card: [1, 2, 3, 4, 5],
+                },
+            ),
         ] {
             let p = ev.to_packet(0).unwrap();
-            write("records", name, &cat(&[&[7, 0], &p.session_id.to_le_bytes(), &p.data]));
+            write(
+                "records",
+                name,
+                &cat(&[&[7, 0], &p.session_id.to_le_bytes(), &p.data]),
+            );
         }
         write("records", "door", &[8, 0, 1]);
         write("records", "unlock", &[8, 1, 3, 0, 0, 0]);
-        write("records", "bulk_read", &cat(&[&[9, 0], &BulkRead::users().encode()]));
-        write("records", "bulk_descriptor", &cat(&[&[9, 0], &BufferDescriptor::for_buffer(&[1; 100]).encode()]));
-        write("records", "bulk_chunk", &cat(&[&[9, 0], &ReadChunk { offset: 0xFFC0, len: 0x1000 }.encode()]));
-        let prep = PrepareData { len: 5044, packet_size: Some(1008) };
+        write(
+            "records",
+            "bulk_read",
+            &cat(&[&[9, 0], &BulkRead::users().encode()]),
+        );
+        write(
+            "records",
+            "bulk_descriptor",
+            &cat(&[&[9, 0], &BufferDescriptor::for_buffer(&[1; 100]).encode()]),
+        );
+        write(
+            "records",
+            "bulk_chunk",
+            &cat(&[
+                &[9, 0],
+                &ReadChunk {
+                    offset: 0xFFC0,
+                    len: 0x1000,
+                }
+                .encode(),
+            ]),
+        );
+        let prep = PrepareData {
+            len: 5044,
+            packet_size: Some(1008),
+        };
         write("records", "bulk_prepare", &cat(&[&[9, 0], &prep.encode()]));
-        write("records", "bulk_table", &cat(&[&[9, 0], &table_buffer(&[7; 32]).unwrap()]));
+        write(
+            "records",
+            "bulk_table",
+            &cat(&[&[9, 0], &table_buffer(&[7; 32]).unwrap()]),
+        );
         let packed = t.to_packed().unwrap().to_le_bytes();
         let ev = t.to_event_bytes().unwrap();
-        write("records", "time", &cat(&[&[10, 0], &packed, &ev, b"2018-06-25T17:50:35"]));
-        write("records", "table_stream", &cat(&[&[11, 2, 15, 100], &table_buffer(&[9; 48]).unwrap()]));
+        write(
+            "records",
+            "time",
+            &cat(&[&[10, 0], &packed, &ev, b"2018-06-25T17:50:35"]),
+        );
+        write(
+            "records",
+            "table_stream",
+            &cat(&[&[11, 2, 15, 100], &table_buffer(&[9; 48]).unwrap()]),
+        );
     }
 
     /// A scripted device: each step is an action byte and its operands, as
@@ -255,11 +402,59 @@ mod seeds {
         write("session", "silent_device", &[0x03]);
     }
 
+    /// Client scripts for the device model, as read by `sim::check`.
+    fn sim_seeds() {
+        let connect: &[u8] = &[0x20, 0, 0x00, 0x00, 0x00];
+        let mut read_users = vec![0x00, 10, 11];
+        read_users.extend_from_slice(&BulkRead::users().encode());
+        let mut read_chunk = vec![0x00, 11, 8];
+        read_chunk.extend_from_slice(
+            &ReadChunk {
+                offset: 0,
+                len: 1024,
+            }
+            .encode(),
+        );
+        let mut read_att = vec![0x00, 10, 11];
+        read_att.extend_from_slice(&BulkRead::attendance().encode());
+        let tail: &[u8] = &[0x00, 5, 0, 0x00, 7, 0, 0x00, 12, 0, 0x00, 1, 0];
+        let script = cat(&[
+            connect,
+            &read_users,
+            &read_chunk,
+            &[0x00, 12, 0],
+            &read_att,
+            &read_chunk,
+            tail,
+        ]);
+        write("sim", "tcp_zk8_bulk_reads", &cat(&[&[0x30], &script]));
+        write("sim", "udp_zk8_bulk_reads", &cat(&[&[0x34], &script]));
+        write("sim", "udp_zk6_bulk_reads", &cat(&[&[0x35], &script]));
+        // Comm key 0x1234: connect, then CMD_AUTH with the right key, then the script.
+        write(
+            "sim",
+            "tcp_commkey_auth",
+            &cat(&[
+                &[0x32, 0x34, 0x12],
+                connect,
+                &[0x80, 2],
+                &script[connect.len()..],
+            ]),
+        );
+        // Raw garbage, then a connect.
+        write(
+            "sim",
+            "raw_then_connect",
+            &cat(&[&[0x30, 0xC0, 5, 1, 2, 3, 4, 5], connect]),
+        );
+    }
+
     #[test]
     #[ignore = "writes fuzz/seeds; run by hand after changing the vectors"]
     fn write_fuzz_seeds() {
         codecs_seeds();
         records_seeds();
         session_seeds();
+        sim_seeds();
     }
 }

@@ -12,7 +12,12 @@ use zkproto::terminal::sequence::{DeviceSequence, ReplyIdCounter, Verdict};
 use zkproto::terminal::{ChecksumMode, Packet, WireError};
 
 fn packet() -> impl Strategy<Value = Packet> {
-    (any::<u16>(), any::<u16>(), any::<u16>(), vec(any::<u8>(), 0..=2048))
+    (
+        any::<u16>(),
+        any::<u16>(),
+        any::<u16>(),
+        vec(any::<u8>(), 0..=2048),
+    )
         .prop_map(|(code, session, reply, data)| Packet::new(code, session, reply, data))
 }
 
@@ -31,7 +36,10 @@ fn raw_packet() -> impl Strategy<Value = Vec<u8>> {
 
 /// Split points for a buffer of `len` bytes: sorted cut offsets.
 fn cuts(len: usize, raw: &[usize]) -> Vec<usize> {
-    let mut c: Vec<usize> = raw.iter().map(|r| if len == 0 { 0 } else { r % (len + 1) }).collect();
+    let mut c: Vec<usize> = raw
+        .iter()
+        .map(|r| if len == 0 { 0 } else { r % (len + 1) })
+        .collect();
     c.push(0);
     c.push(len);
     c.sort_unstable();
@@ -221,7 +229,11 @@ mod codecs {
 
     /// Feeds `bytes` to `codec` in the pieces given by `cut_points`, decoding
     /// after each piece until the decoder wants more or fails.
-    fn run<D: Decoder<Item = Packet, Error = CodecError>>(mut codec: D, bytes: &[u8], cut_points: &[usize]) -> Outcome {
+    fn run<D: Decoder<Item = Packet, Error = CodecError>>(
+        mut codec: D,
+        bytes: &[u8],
+        cut_points: &[usize],
+    ) -> Outcome {
         let mut buf = BytesMut::new();
         let mut packets = Vec::new();
         for w in cut_points.windows(2) {
@@ -230,15 +242,30 @@ mod codecs {
                 match codec.decode(&mut buf) {
                     Ok(Some(p)) => packets.push(p),
                     Ok(None) => break,
-                    Err(e) => return Outcome { packets, error: Some(error_kind(&e)), leftover: buf.len() },
+                    Err(e) => {
+                        return Outcome {
+                            packets,
+                            error: Some(error_kind(&e)),
+                            leftover: buf.len(),
+                        };
+                    }
                 }
             }
         }
-        Outcome { packets, error: None, leftover: buf.len() }
+        Outcome {
+            packets,
+            error: None,
+            leftover: buf.len(),
+        }
     }
 
     fn serial_packet() -> impl Strategy<Value = Packet> {
-        (any::<u16>(), any::<u16>(), any::<u16>(), vec(any::<u8>(), 0..=(MAX_SERIAL_PACKET - 8)))
+        (
+            any::<u16>(),
+            any::<u16>(),
+            any::<u16>(),
+            vec(any::<u8>(), 0..=(MAX_SERIAL_PACKET - 8)),
+        )
             .prop_map(|(code, session, reply, data)| Packet::new(code, session, reply, data))
     }
 

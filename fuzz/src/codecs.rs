@@ -15,7 +15,8 @@ use bytes::BytesMut;
 use tokio_util::codec::{Decoder, Encoder};
 use zkproto::terminal::codec::{CodecError, SerialCodec, TcpCodec, UdpCodec};
 use zkproto::terminal::frame::{
-    DEFAULT_MAX_PACKET, SerialFraming, TCP_HEADER_LEN, TagCheck, TcpFraming, decode_udp, encode_serial, tcp_frame,
+    DEFAULT_MAX_PACKET, SerialFraming, TCP_HEADER_LEN, TagCheck, TcpFraming, decode_udp,
+    encode_serial, tcp_frame,
 };
 use zkproto::terminal::{ChecksumMode, Packet, WireError};
 
@@ -41,7 +42,11 @@ pub fn check(data: &[u8]) {
 }
 
 fn checksum_mode(bit: bool) -> ChecksumMode {
-    if bit { ChecksumMode::Lenient } else { ChecksumMode::Strict }
+    if bit {
+        ChecksumMode::Lenient
+    } else {
+        ChecksumMode::Strict
+    }
 }
 
 /// Decoded packets with the stream range each came from, and how decoding
@@ -70,7 +75,12 @@ where
     D: Decoder<Item = Packet, Error = CodecError>,
 {
     let mut buf = BytesMut::new();
-    let mut out = Outcome { packets: Vec::new(), spans: Vec::new(), error: None, leftover: 0 };
+    let mut out = Outcome {
+        packets: Vec::new(),
+        spans: Vec::new(),
+        error: None,
+        leftover: 0,
+    };
     let mut fed;
     for w in cuts.windows(2) {
         let (a, b) = (w[0], w[1]);
@@ -107,21 +117,47 @@ where
 }
 
 fn tcp(mode: u8, stream: &[u8], cuts: &[usize]) {
-    let max_packet = if mode & 0x10 != 0 { 256 } else { DEFAULT_MAX_PACKET };
-    let tag_check = if mode & 0x20 != 0 { TagCheck::CommandOnly } else { TagCheck::Full };
+    let max_packet = if mode & 0x10 != 0 {
+        256
+    } else {
+        DEFAULT_MAX_PACKET
+    };
+    let tag_check = if mode & 0x20 != 0 {
+        TagCheck::CommandOnly
+    } else {
+        TagCheck::Full
+    };
     let checksum = checksum_mode(mode & 0x40 != 0);
-    let codec = TcpCodec { framing: TcpFraming { max_packet, tag_check }, checksum };
+    let codec = TcpCodec {
+        framing: TcpFraming {
+            max_packet,
+            tag_check,
+        },
+        checksum,
+    };
     let bound = max_packet + TCP_HEADER_LEN;
     let whole = run(codec, stream, &[0, stream.len()], bound);
     let chunked = run(codec, stream, cuts, bound);
-    assert_eq!(chunked.packets, whole.packets, "TCP: chunked stream decoded differently");
-    assert_eq!(chunked.spans, whole.spans, "TCP: frame boundaries depend on chunking");
-    assert_eq!(chunked.error, whole.error, "TCP: chunked stream failed differently");
+    assert_eq!(
+        chunked.packets, whole.packets,
+        "TCP: chunked stream decoded differently"
+    );
+    assert_eq!(
+        chunked.spans, whole.spans,
+        "TCP: frame boundaries depend on chunking"
+    );
+    assert_eq!(
+        chunked.error, whole.error,
+        "TCP: chunked stream failed differently"
+    );
     if whole.error.is_none() {
         assert_eq!(chunked.leftover, whole.leftover, "TCP: different leftover");
     }
     // The pure framing agrees with the codec.
-    let framing = TcpFraming { max_packet, tag_check };
+    let framing = TcpFraming {
+        max_packet,
+        tag_check,
+    };
     for (p, &(a, b)) in whole.packets.iter().zip(&whole.spans) {
         let frame = &stream[a..b];
         match framing.decode(frame, checksum) {
@@ -133,7 +169,11 @@ fn tcp(mode: u8, stream: &[u8], cuts: &[usize]) {
         }
         let again = tcp_frame(p);
         if checksum == ChecksumMode::Strict && tag_check == TagCheck::Full {
-            assert_eq!(&again[..], frame, "TCP: decoded frame does not re-encode to its bytes");
+            assert_eq!(
+                &again[..],
+                frame,
+                "TCP: decoded frame does not re-encode to its bytes"
+            );
         }
         match TcpFraming::default().decode(&again, ChecksumMode::Strict) {
             Ok(Some((q, used))) => {
@@ -147,7 +187,10 @@ fn tcp(mode: u8, stream: &[u8], cuts: &[usize]) {
 
 fn udp(mode: u8, stream: &[u8], cuts: &[usize]) {
     let checksum = checksum_mode(mode & 0x40 != 0);
-    let mut codec = UdpCodec { checksum, ..UdpCodec::default() };
+    let mut codec = UdpCodec {
+        checksum,
+        ..UdpCodec::default()
+    };
     for w in cuts.windows(2) {
         let datagram = &stream[w[0]..w[1]];
         let mut buf = BytesMut::from(datagram);
@@ -156,22 +199,42 @@ fn udp(mode: u8, stream: &[u8], cuts: &[usize]) {
         let pure = decode_udp(datagram, checksum);
         match got {
             Ok(Some(p)) => {
-                assert_eq!(pure.as_ref(), Ok(&p), "UDP: decode_udp and the codec disagree");
+                assert_eq!(
+                    pure.as_ref(),
+                    Ok(&p),
+                    "UDP: decode_udp and the codec disagree"
+                );
                 assert_eq!(Packet::decode(datagram, checksum).as_ref(), Ok(&p));
                 if checksum == ChecksumMode::Strict {
-                    assert_eq!(&p.to_bytes()[..], datagram, "UDP: datagram does not re-encode to its bytes");
+                    assert_eq!(
+                        &p.to_bytes()[..],
+                        datagram,
+                        "UDP: datagram does not re-encode to its bytes"
+                    );
                 }
                 let mut out = BytesMut::new();
                 match codec.encode(&p, &mut out) {
                     Ok(()) => match UdpCodec::default().decode(&mut out) {
-                        Ok(Some(q)) => assert_eq!(q, p, "UDP: re-encoded packet decodes differently"),
+                        Ok(Some(q)) => {
+                            assert_eq!(q, p, "UDP: re-encoded packet decodes differently")
+                        }
                         other => panic!("UDP: re-encoded packet does not decode: {other:?}"),
                     },
-                    Err(e) => assert!(p.encoded_len() > codec.max_encode, "UDP: encode refused a small packet: {e}"),
+                    Err(e) => assert!(
+                        p.encoded_len() > codec.max_encode,
+                        "UDP: encode refused a small packet: {e}"
+                    ),
                 }
             }
-            Ok(None) => assert!(datagram.is_empty(), "UDP: a non-empty datagram produced nothing"),
-            Err(CodecError::Wire(e)) => assert_eq!(pure, Err(e), "UDP: decode_udp and the codec fail differently"),
+            Ok(None) => assert!(
+                datagram.is_empty(),
+                "UDP: a non-empty datagram produced nothing"
+            ),
+            Err(CodecError::Wire(e)) => assert_eq!(
+                pure,
+                Err(e),
+                "UDP: decode_udp and the codec fail differently"
+            ),
             Err(e) => panic!("UDP: unexpected error kind {e:?}"),
         }
     }
@@ -180,7 +243,11 @@ fn udp(mode: u8, stream: &[u8], cuts: &[usize]) {
 fn serial(mode: u8, device: u8, stream: &[u8], cuts: &[usize]) {
     let filter = (mode & 0x10 != 0).then_some(device);
     let codec = SerialCodec {
-        framing: SerialFraming { device_id: filter, checksum: checksum_mode(mode & 0x80 != 0), ..SerialFraming::default() },
+        framing: SerialFraming {
+            device_id: filter,
+            checksum: checksum_mode(mode & 0x80 != 0),
+            ..SerialFraming::default()
+        },
         checksum: checksum_mode(mode & 0x40 != 0),
         device_id: device,
     };
@@ -189,10 +256,19 @@ fn serial(mode: u8, device: u8, stream: &[u8], cuts: &[usize]) {
     let chunked = run(codec, stream, cuts, bound);
     // Spans are not compared: resynchronisation drops noise bytes in
     // whichever call sees them, so a packet's span may or may not include them.
-    assert_eq!(chunked.packets, whole.packets, "serial: chunked stream decoded differently");
-    assert_eq!(chunked.error, whole.error, "serial: chunked stream failed differently");
+    assert_eq!(
+        chunked.packets, whole.packets,
+        "serial: chunked stream decoded differently"
+    );
+    assert_eq!(
+        chunked.error, whole.error,
+        "serial: chunked stream failed differently"
+    );
     if whole.error.is_none() {
-        assert_eq!(chunked.leftover, whole.leftover, "serial: different leftover");
+        assert_eq!(
+            chunked.leftover, whole.leftover,
+            "serial: different leftover"
+        );
     }
     for p in &whole.packets {
         let mut out = BytesMut::new();
@@ -204,6 +280,9 @@ fn serial(mode: u8, device: u8, stream: &[u8], cuts: &[usize]) {
             Ok(Some(q)) => assert_eq!(&q, p, "serial: re-encoded packet decodes differently"),
             other => panic!("serial: re-encoded packet does not decode: {other:?}"),
         }
-        assert!(out.is_empty(), "serial: re-encoded frame not consumed whole");
+        assert!(
+            out.is_empty(),
+            "serial: re-encoded frame not consumed whole"
+        );
     }
 }

@@ -7,4 +7,5 @@
 pub mod codecs;
 pub mod records;
 pub mod session;
+pub mod sim;
 pub mod util;

@@ -6,14 +6,22 @@
 //! gives the same value.
 
 use crate::util::{Input, chunk_cuts};
+use zkproto::terminal::Packet;
+use zkproto::terminal::record::RecordError;
 use zkproto::terminal::record::attendance::{
     Attendance, AttendanceLayout, encode_attendance_table, iter_attendance, parse_attendance,
 };
-use zkproto::terminal::record::bulk::{BufferDescriptor, BulkRead, PrepareData, ReadChunk, split_table, table_buffer};
-use zkproto::terminal::record::door::{DoorPolarity, DoorState, parse_unlock_request, unlock_request};
+use zkproto::terminal::record::bulk::{
+    BufferDescriptor, BulkRead, PrepareData, ReadChunk, split_table, table_buffer,
+};
+use zkproto::terminal::record::door::{
+    DoorPolarity, DoorState, parse_unlock_request, unlock_request,
+};
 use zkproto::terminal::record::event::Event;
 use zkproto::terminal::record::oplog::{OpLogEntry, encode_oplog_table, parse_oplog};
-use zkproto::terminal::record::options::{encode_reply, parse_reply, parse_request, parse_write, write_request};
+use zkproto::terminal::record::options::{
+    encode_reply, parse_reply, parse_request, parse_write, write_request,
+};
 use zkproto::terminal::record::sizes::FreeSizes;
 use zkproto::terminal::record::template::{
     TemplateWrite, batch_upload_buffer, encode_template_table, parse_batch_upload, parse_templates,
@@ -22,8 +30,6 @@ use zkproto::terminal::record::text::TextEncoding;
 use zkproto::terminal::record::time::DeviceTime;
 use zkproto::terminal::record::user::{User, UserLayout, encode_users, parse_users};
 use zkproto::terminal::session::RecordSplitter;
-use zkproto::terminal::Packet;
-use zkproto::terminal::record::RecordError;
 
 /// Number of parsers the selector chooses from.
 pub const PARSERS: u8 = 12;
@@ -71,25 +77,49 @@ fn encoding(b: u8) -> TextEncoding {
 }
 
 fn user_layout(b: u8) -> UserLayout {
-    if b & 1 == 0 { UserLayout::Compact28 } else { UserLayout::Extended72 }
+    if b & 1 == 0 {
+        UserLayout::Compact28
+    } else {
+        UserLayout::Extended72
+    }
 }
 
 fn users(opt: u8, payload: &[u8]) {
     let layout = user_layout(opt);
     let enc = encoding(opt >> 1);
     let Ok(list) = parse_users(payload, layout) else {
-        assert!(payload.len() % layout.record_len() != 0, "parse_users refused whole records");
+        assert!(
+            !payload.len().is_multiple_of(layout.record_len()),
+            "parse_users refused whole records"
+        );
         return;
     };
     assert_eq!(list.len(), payload.len() / layout.record_len());
     for (u, rec) in list.iter().zip(payload.chunks_exact(layout.record_len())) {
-        assert_eq!(u.as_bytes(), rec, "user record does not re-encode to its bytes");
+        assert_eq!(
+            u.as_bytes(),
+            rec,
+            "user record does not re-encode to its bytes"
+        );
         assert_eq!(&u.to_bytes()[..], rec);
         assert_eq!(User::parse(rec, layout).as_ref(), Ok(u));
         // Accessors never panic; the info view is consistent with the record.
         let info = u.info(enc);
-        let _ = (u.uid(), u.privilege(), u.is_enabled(), u.card(), u.group(), u.timezones(), u.has_password());
-        let _ = (u.name(enc), u.user_id(enc), format!("{u:?}"), format!("{info:?}"));
+        let _ = (
+            u.uid(),
+            u.privilege(),
+            u.is_enabled(),
+            u.card(),
+            u.group(),
+            u.timezones(),
+            u.has_password(),
+        );
+        let _ = (
+            u.name(enc),
+            u.user_id(enc),
+            format!("{u:?}"),
+            format!("{info:?}"),
+        );
         // Setters keep the record length and the other fields.
         let mut v = u.clone();
         v.set_card(u.card().wrapping_add(1));
@@ -104,14 +134,14 @@ fn users(opt: u8, payload: &[u8]) {
     let table = encode_users(&list);
     assert_eq!(split_table(&table), Ok((payload.len() as u32, payload)));
     let count = u32::try_from(list.len()).ok();
-    if let Ok(detected) = UserLayout::detect(payload.len(), count) {
-        if !payload.is_empty() {
-            assert!(
-                payload.len() % detected.record_len() == 0,
-                "detected user layout {detected:?} does not divide {} bytes",
-                payload.len()
-            );
-        }
+    if let Ok(detected) = UserLayout::detect(payload.len(), count)
+        && !payload.is_empty()
+    {
+        assert!(
+            payload.len().is_multiple_of(detected.record_len()),
+            "detected user layout {detected:?} does not divide {} bytes",
+            payload.len()
+        );
     }
 }
 
@@ -132,13 +162,22 @@ fn attendance(opt: u8, wide: u16, payload: &[u8]) {
     let list = match parsed {
         Ok(list) => list,
         Err(e) => {
-            assert!(iter.is_err(), "iter_attendance accepts what parse_attendance refuses ({e})");
+            assert!(
+                iter.is_err(),
+                "iter_attendance accepts what parse_attendance refuses ({e})"
+            );
             if let AttendanceLayout::Wide(n) = layout {
                 if n > 40 {
-                    assert!(payload.len() % usize::from(n) != 0, "whole wide records refused: {e}");
+                    assert!(
+                        !payload.len().is_multiple_of(usize::from(n)),
+                        "whole wide records refused: {e}"
+                    );
                 }
             } else {
-                assert!(payload.len() % layout.record_len() != 0, "whole records refused: {e}");
+                assert!(
+                    !payload.len().is_multiple_of(layout.record_len()),
+                    "whole records refused: {e}"
+                );
             }
             return;
         }
@@ -149,15 +188,29 @@ fn attendance(opt: u8, wide: u16, payload: &[u8]) {
     if let Ok(it) = iter {
         from_iter.extend(it);
     }
-    assert_eq!(from_iter, list, "iter_attendance and parse_attendance differ");
+    assert_eq!(
+        from_iter, list,
+        "iter_attendance and parse_attendance differ"
+    );
     for (a, rec) in list.iter().zip(payload.chunks_exact(len)) {
         assert_eq!(a.raw(), rec);
         match a.to_bytes() {
-            Ok(b) => assert_eq!(&b[..], rec, "attendance record does not re-encode to its bytes"),
+            Ok(b) => assert_eq!(
+                &b[..],
+                rec,
+                "attendance record does not re-encode to its bytes"
+            ),
             Err(e) => panic!("a parsed attendance record cannot be re-encoded: {e}"),
         }
         assert_eq!(Attendance::parse(rec, layout).as_ref(), Ok(a));
-        let _ = (a.user_id(), a.info(), a.time_error(), a.time_is_zero(), a.layout(), format!("{a:?}"));
+        let _ = (
+            a.user_id(),
+            a.info(),
+            a.time_error(),
+            a.time_is_zero(),
+            a.layout(),
+            format!("{a:?}"),
+        );
         let mut b = a.clone();
         if b.set_user_id("42").is_ok() {
             assert_eq!(b.user_id(), "42");
@@ -181,7 +234,11 @@ fn templates(payload: &[u8]) {
     match parse_templates(payload) {
         Ok(list) => match encode_template_table(&list) {
             Ok(table) => {
-                assert_eq!(split_table(&table), Ok((payload.len() as u32, payload)), "template table does not re-encode")
+                assert_eq!(
+                    split_table(&table),
+                    Ok((payload.len() as u32, payload)),
+                    "template table does not re-encode"
+                )
             }
             Err(e) => panic!("parsed templates cannot be re-encoded: {e}"),
         },
@@ -217,7 +274,7 @@ fn batch_upload(opt: u8, payload: &[u8]) {
 
 fn oplog(payload: &[u8]) {
     let Ok(list) = parse_oplog(payload) else {
-        assert!(payload.len() % 16 != 0);
+        assert!(!payload.len().is_multiple_of(16));
         return;
     };
     for (e, rec) in list.iter().zip(payload.chunks_exact(16)) {
@@ -239,11 +296,17 @@ fn free_sizes(payload: &[u8]) {
         return;
     };
     let again = s.encode();
-    assert_eq!(&again[..], payload, "free sizes do not re-encode to their bytes");
+    assert_eq!(
+        &again[..],
+        payload,
+        "free sizes do not re-encode to their bytes"
+    );
     assert_eq!(FreeSizes::parse(&again).as_ref(), Ok(&s));
     assert_eq!(s.word_count() * 4, payload.len());
     for i in 0..s.word_count() {
-        let w = payload.get(i * 4..i * 4 + 4).map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        let w = payload
+            .get(i * 4..i * 4 + 4)
+            .map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]));
         assert_eq!(s.field(i), w, "field {i} differs from the wire word");
     }
     assert_eq!(s.field(s.word_count()), None);
@@ -252,12 +315,23 @@ fn free_sizes(payload: &[u8]) {
 fn options(opt: u8, payload: &[u8]) {
     if let Ok((name, value)) = parse_reply(payload) {
         let again = encode_reply(&name, &value);
-        assert_eq!(parse_reply(&again), Ok((name.clone(), value.clone())), "option reply round trip");
+        assert_eq!(
+            parse_reply(&again),
+            Ok((name.clone(), value.clone())),
+            "option reply round trip"
+        );
     }
     if let Ok((name, value)) = parse_write(payload) {
         match write_request(&name, &value) {
-            Ok(req) => assert_eq!(parse_write(&req), Ok((name, value)), "option write round trip"),
-            Err(e) => assert!(name.is_empty() || name.contains(['=', '\0']) || value.contains('\0'), "{e}"),
+            Ok(req) => assert_eq!(
+                parse_write(&req),
+                Ok((name, value)),
+                "option write round trip"
+            ),
+            Err(e) => assert!(
+                name.is_empty() || name.contains(['=', '\0']) || value.contains('\0'),
+                "{e}"
+            ),
         }
     }
     if let Ok(name) = parse_request(payload) {
@@ -275,7 +349,12 @@ fn event(flag: u16, opt: u8, payload: &[u8]) {
     let enc = encoding(opt);
     let e = Event::parse_with(flag, payload, enc);
     let _ = (e.flag(), e.identified(), e.hid_card_le(), format!("{e:?}"));
-    let packet = Packet::new(zkproto::terminal::Command::RegEvent, flag, 0, bytes::Bytes::copy_from_slice(payload));
+    let packet = Packet::new(
+        zkproto::terminal::Command::RegEvent,
+        flag,
+        0,
+        bytes::Bytes::copy_from_slice(payload),
+    );
     assert_eq!(Event::from_packet(&packet, enc).as_ref(), Some(&e));
     if let Ok(data) = e.encode_data_with(enc) {
         let again = Event::parse_with(e.flag().value(), &data, enc);
@@ -287,7 +366,11 @@ fn door(opt: u8, payload: &[u8]) {
     match DoorState::parse(payload) {
         Ok(d) => {
             assert_eq!(&d.encode()[..], payload);
-            let polarity = if opt & 1 == 0 { DoorPolarity::OneIsOpen } else { DoorPolarity::ZeroIsOpen };
+            let polarity = if opt & 1 == 0 {
+                DoorPolarity::OneIsOpen
+            } else {
+                DoorPolarity::ZeroIsOpen
+            };
             let _ = (d.status(polarity), d.bits());
         }
         Err(_) => assert_ne!(payload.len(), 1),
@@ -333,11 +416,15 @@ fn time(payload: &[u8]) {
     if let Some(b) = ev.first_chunk::<6>() {
         assert_eq!(DeviceTime::from_event_bytes(*b).to_event_bytes(), Ok(*b));
     }
-    if let Ok(s) = core::str::from_utf8(input.rest()) {
-        if let Ok(t) = DeviceTime::parse(s) {
-            assert_eq!(DeviceTime::parse(&t.to_string()), Ok(t), "time text round trip");
-            let _ = t.validate();
-        }
+    if let Ok(s) = core::str::from_utf8(input.rest())
+        && let Ok(t) = DeviceTime::parse(s)
+    {
+        assert_eq!(
+            DeviceTime::parse(&t.to_string()),
+            Ok(t),
+            "time text round trip"
+        );
+        let _ = t.validate();
     }
 }
 
@@ -351,13 +438,24 @@ fn table(opt: u8, sizes: &[u8], payload: &[u8]) {
         // The layout callback refuses the table: the splitter reports it,
         // and later pieces must not panic either.
         let mut splitter = RecordSplitter::new();
-        let refuse = |total: u32| Err(RecordError::UnknownRecordSize { what: "fuzz table", len: total as usize });
+        let refuse = |total: u32| {
+            Err(RecordError::UnknownRecordSize {
+                what: "fuzz table",
+                len: total as usize,
+            })
+        };
         let mut refused = false;
         for w in cuts.windows(2) {
-            let r = splitter.push(&payload[w[0]..w[1]], refuse, |_| panic!("record delivered after the layout was refused"));
+            let r = splitter.push(&payload[w[0]..w[1]], refuse, |_| {
+                panic!("record delivered after the layout was refused")
+            });
             refused |= r.is_err();
         }
-        assert_eq!(refused, payload.len() >= 4, "splitter did not report the refused layout");
+        assert_eq!(
+            refused,
+            payload.len() >= 4,
+            "splitter did not report the refused layout"
+        );
         assert!(splitter.finish().is_err() || !refused);
         return;
     }
@@ -366,7 +464,11 @@ fn table(opt: u8, sizes: &[u8], payload: &[u8]) {
     let mut failed = None;
     for w in cuts.windows(2) {
         let piece = &payload[w[0]..w[1]];
-        if let Err(e) = splitter.push(piece, |_| Ok::<usize, RecordError>(record_len), |r| records.push(r.to_vec())) {
+        if let Err(e) = splitter.push(
+            piece,
+            |_| Ok::<usize, RecordError>(record_len),
+            |r| records.push(r.to_vec()),
+        ) {
             failed = Some(e);
             break;
         }
@@ -376,14 +478,23 @@ fn table(opt: u8, sizes: &[u8], payload: &[u8]) {
             splitter.buffered()
         );
     }
-    assert!(failed.is_none(), "splitter failed with a fixed layout: {failed:?}");
+    assert!(
+        failed.is_none(),
+        "splitter failed with a fixed layout: {failed:?}"
+    );
     match split_table(payload) {
         Ok((total, body)) => {
             assert_eq!(splitter.total(), Some(total));
             let whole: Vec<Vec<u8>> = body.chunks_exact(record_len).map(<[u8]>::to_vec).collect();
             assert_eq!(records, whole, "streamed records differ from split_table");
-            assert_eq!(splitter.finish().is_ok(), body.len() % record_len == 0);
+            assert_eq!(
+                splitter.finish().is_ok(),
+                body.len().is_multiple_of(record_len)
+            );
         }
-        Err(_) => assert!(splitter.finish().is_err(), "splitter accepted a table split_table refuses"),
+        Err(_) => assert!(
+            splitter.finish().is_err(),
+            "splitter accepted a table split_table refuses"
+        ),
     }
 }

@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 use zkproto::terminal::record::attendance::AttendanceLayout;
 use zkproto::terminal::record::bulk::{BufferDescriptor, BulkRead};
 use zkproto::terminal::session::{
-    BulkLimits, BulkReader, ConnectState, Incoming, RecordSplitter, Session, SessionError, WaitPolicy,
+    BulkLimits, BulkReader, ConnectState, Incoming, RecordSplitter, Session, SessionError,
+    WaitPolicy,
 };
 use zkproto::terminal::{Command, Packet, ReplyCode};
 
@@ -52,7 +53,11 @@ impl Harness<'_> {
             5 => Command::RegEvent.value(),
             _ => self.input.u16(),
         };
-        let session_id = if action & 0x20 != 0 { self.session.session_id() } else { self.input.u16() };
+        let session_id = if action & 0x20 != 0 {
+            self.session.session_id()
+        } else {
+            self.input.u16()
+        };
         let reply_id = match self.session.current_reply_id() {
             Some(id) if action & 0x40 != 0 => id,
             _ => self.input.u16(),
@@ -63,7 +68,11 @@ impl Harness<'_> {
             0xF0..=0xFF => {
                 let mut d = vec![self.input.u8()];
                 let size = self.input.u32() % 0x0002_0000;
-                let size = if len_byte & 1 == 0 { size } else { self.input.u32() };
+                let size = if len_byte & 1 == 0 {
+                    size
+                } else {
+                    self.input.u32()
+                };
                 d.extend_from_slice(&size.to_le_bytes());
                 d.extend_from_slice(&size.to_le_bytes());
                 d.extend_from_slice(&self.input.u32().to_le_bytes());
@@ -95,7 +104,11 @@ impl Harness<'_> {
 
     fn step(&mut self) {
         self.steps += 1;
-        assert!(self.steps <= self.max_steps, "session did not settle after {} steps", self.steps);
+        assert!(
+            self.steps <= self.max_steps,
+            "session did not settle after {} steps",
+            self.steps
+        );
     }
 
     /// Waits for the reply to `sent`: returns it, or the session's error.
@@ -103,12 +116,17 @@ impl Harness<'_> {
         loop {
             self.step();
             let action = self.input.u8();
-            if self.input.is_empty() || action % 4 == 0 {
+            if self.input.is_empty() || action.is_multiple_of(4) {
                 self.now += TIMEOUT;
                 match self.session.on_timeout(self.now) {
-                    Ok(again) => assert_eq!(&again, sent, "retransmission differs from the request"),
+                    Ok(again) => {
+                        assert_eq!(&again, sent, "retransmission differs from the request")
+                    }
                     Err(e) => {
-                        assert!(matches!(e, SessionError::Timeout { .. }), "timeout ended in {e:?}");
+                        assert!(
+                            matches!(e, SessionError::Timeout { .. }),
+                            "timeout ended in {e:?}"
+                        );
                         assert_eq!(self.session.current_reply_id(), None);
                         return End::Error(e);
                     }
@@ -124,13 +142,16 @@ impl Harness<'_> {
                 }
                 Incoming::Event => {
                     assert!(p.is_event());
-                    assert!(self.session.pending_events() <= self.event_limit, "event queue above its limit");
-                    if action & 0x80 != 0 {
-                        if let Some(ev) = self.session.pop_event() {
-                            let ack = self.session.event_ack(&ev);
-                            assert_eq!(ack.reply_id, ev.reply_id);
-                            assert_eq!(ack.reply_code(), ReplyCode::AckOk);
-                        }
+                    assert!(
+                        self.session.pending_events() <= self.event_limit,
+                        "event queue above its limit"
+                    );
+                    if action & 0x80 != 0
+                        && let Some(ev) = self.session.pop_event()
+                    {
+                        let ack = self.session.event_ack(&ev);
+                        assert_eq!(ack.reply_id, ev.reply_id);
+                        assert_eq!(ack.reply_code(), ReplyCode::AckOk);
                     }
                 }
                 Incoming::Stale => {
@@ -148,7 +169,10 @@ pub fn check(data: &[u8]) {
     let cfg = input.u8();
     let limit_byte = input.u8();
     let chunk_byte = input.u8();
-    let wait = WaitPolicy { timeout: TIMEOUT, retries: u32::from(cfg % 4) };
+    let wait = WaitPolicy {
+        timeout: TIMEOUT,
+        retries: u32::from(cfg % 4),
+    };
     let limits = BulkLimits {
         max_bulk: (u32::from(limit_byte) + 1) * 512,
         chunk_size: (u32::from(chunk_byte) + 1) * 64,
@@ -157,20 +181,37 @@ pub fn check(data: &[u8]) {
     let event_limit = usize::from((cfg >> 4) % 8) + 1;
     let mut session = Session::new();
     session.set_event_queue_limit(event_limit);
-    let max_steps = 64 + 8 * data.len() + 8 * (wait.retries as usize + 2) * (limits.chunk_retries as usize + 2);
-    let mut h = Harness { input, session, now: Instant::now(), wait, event_limit, steps: 0, max_steps };
+    let max_steps =
+        64 + 8 * data.len() + 8 * (wait.retries as usize + 2) * (limits.chunk_retries as usize + 2);
+    let mut h = Harness {
+        input,
+        session,
+        now: Instant::now(),
+        wait,
+        event_limit,
+        steps: 0,
+        max_steps,
+    };
 
     // Connect.
     let sent = h.session.connect(h.now, h.wait);
-    assert_eq!((sent.command(), sent.reply_id, sent.session_id), (Command::Connect, 0, 0));
+    assert_eq!(
+        (sent.command(), sent.reply_id, sent.session_id),
+        (Command::Connect, 0, 0)
+    );
     let reply = match h.exchange(&sent) {
         End::Reply(r) => r,
         End::Error(e) => return typed(&e),
     };
     match h.session.on_connect_reply(&reply) {
-        Ok(ConnectState::Ready | ConnectState::NeedsAuth) => assert_eq!(h.session.session_id(), reply.session_id),
+        Ok(ConnectState::Ready | ConnectState::NeedsAuth) => {
+            assert_eq!(h.session.session_id(), reply.session_id)
+        }
         Err(e) => {
-            assert!(matches!(e, SessionError::Refused { .. }), "connect failed with {e:?}");
+            assert!(
+                matches!(e, SessionError::Refused { .. }),
+                "connect failed with {e:?}"
+            );
             return;
         }
     }
@@ -189,7 +230,10 @@ fn bulk_read(h: &mut Harness<'_>, limits: BulkLimits) {
     let mut split_failed = false;
     let mut feed = |data: &[u8], delivered: &mut u64| {
         *delivered += data.len() as u64;
-        assert!(*delivered <= u64::from(limits.max_bulk), "bulk read delivered {delivered} bytes, above the limit");
+        assert!(
+            *delivered <= u64::from(limits.max_bulk),
+            "bulk read delivered {delivered} bytes, above the limit"
+        );
         if split_failed {
             return;
         }
@@ -203,7 +247,10 @@ fn bulk_read(h: &mut Harness<'_>, limits: BulkLimits) {
             |rec| assert_eq!(rec.len(), record_len.get()),
         );
         match res {
-            Ok(()) => assert!(splitter.buffered() < record_len.get().max(4), "splitter holds a whole record"),
+            Ok(()) => assert!(
+                splitter.buffered() < record_len.get().max(4),
+                "splitter holds a whole record"
+            ),
             Err(_) => split_failed = true,
         }
     };
@@ -223,7 +270,10 @@ fn bulk_read(h: &mut Harness<'_>, limits: BulkLimits) {
         Err(e) => return typed(&e),
     }
     if let Some(size) = reader.size() {
-        assert!(size <= limits.max_bulk, "accepted a descriptor above the limit");
+        assert!(
+            size <= limits.max_bulk,
+            "accepted a descriptor above the limit"
+        );
         if reply.data.len() == BufferDescriptor::LEN && reply.reply_code() != ReplyCode::Data {
             assert!(reader.hash().is_some());
         }
@@ -249,9 +299,16 @@ fn bulk_read(h: &mut Harness<'_>, limits: BulkLimits) {
                     if let Some(d) = &step.data {
                         feed(d, &mut delivered);
                     }
-                    assert_eq!(delivered, u64::from(reader.delivered()), "delivered bytes miscounted");
+                    assert_eq!(
+                        delivered,
+                        u64::from(reader.delivered()),
+                        "delivered bytes miscounted"
+                    );
                     if let Some(size) = reader.size() {
-                        assert!(reader.delivered() <= size, "delivered more than the descriptor announced");
+                        assert!(
+                            reader.delivered() <= size,
+                            "delivered more than the descriptor announced"
+                        );
                     }
                     if step.done || reader.is_complete() {
                         break;
@@ -271,7 +328,10 @@ fn bulk_read(h: &mut Harness<'_>, limits: BulkLimits) {
 fn typed(e: &SessionError) {
     // Every session error renders and carries its evidence.
     assert!(!e.to_string().is_empty());
-    if let SessionError::TooLarge { announced, limit, .. } = e {
+    if let SessionError::TooLarge {
+        announced, limit, ..
+    } = e
+    {
         assert!(announced > limit);
     }
 }

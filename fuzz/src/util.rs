@@ -37,7 +37,10 @@ impl<'a> Input<'a> {
     /// A little-endian u16 (missing bytes are 0).
     pub fn u16(&mut self) -> u16 {
         let b = self.take(2);
-        u16::from_le_bytes([b.first().copied().unwrap_or(0), b.get(1).copied().unwrap_or(0)])
+        u16::from_le_bytes([
+            b.first().copied().unwrap_or(0),
+            b.get(1).copied().unwrap_or(0),
+        ])
     }
 
     /// A little-endian u32 (missing bytes are 0).

@@ -99,6 +99,12 @@ impl TcpFraming {
     /// [`max_packet`](Self::max_packet) as soon as the envelope is complete,
     /// before any of the packet is buffered.
     pub fn peek(&self, buf: &[u8]) -> Result<Peek, WireError> {
+        // Fast path: a whole envelope with the exact tag.
+        if let Some(env) = buf.first_chunk::<TCP_HEADER_LEN>()
+            && env[..4] == TCP_MAGIC
+        {
+            return self.check_length(buf.len(), [env[4], env[5], env[6], env[7]]);
+        }
         if buf.first() == Some(&0xAA) {
             return Err(WireError::LooksLikeC3Panel);
         }
@@ -124,7 +130,14 @@ impl TcpFraming {
                 needed: TCP_HEADER_LEN - buf.len(),
             });
         };
-        let len = u32::from_le_bytes([env[4], env[5], env[6], env[7]]);
+        self.check_length(buf.len(), [env[4], env[5], env[6], env[7]])
+    }
+
+    /// Checks the envelope's length field against the limit (before any of
+    /// the packet is buffered) and reports whether the whole frame is in a
+    /// buffer of `have` bytes.
+    fn check_length(&self, have: usize, len: [u8; 4]) -> Result<Peek, WireError> {
+        let len = u32::from_le_bytes(len);
         let len_usize = usize::try_from(len).unwrap_or(usize::MAX);
         if len_usize > self.max_packet {
             return Err(WireError::TooLong {
@@ -140,9 +153,9 @@ impl TcpFraming {
             });
         }
         let frame_len = TCP_HEADER_LEN + len_usize;
-        if buf.len() < frame_len {
+        if have < frame_len {
             Ok(Peek::Incomplete {
-                needed: frame_len - buf.len(),
+                needed: frame_len - have,
             })
         } else {
             Ok(Peek::Complete { frame_len })

@@ -138,9 +138,17 @@ impl Packet {
             }
         };
         let received = u16::from_le_bytes([c, d]);
-        let head = [a, b, 0, 0, e, f, g, h];
+        // The header's three non-checksum words, summed directly (the hot
+        // path for header-only replies), then the data.
+        let head_sum = u32::from(u16::from_le_bytes([a, b]))
+            + u32::from(u16::from_le_bytes([e, f]))
+            + u32::from(u16::from_le_bytes([g, h]));
         let data = buf.get(HEADER_LEN..).unwrap_or_default();
-        let expected = finish(fold_sum(fold_sum(0, &head), data));
+        let expected = if data.is_empty() {
+            finish(head_sum)
+        } else {
+            finish(fold_sum(head_sum, data))
+        };
         if expected != received {
             match mode {
                 ChecksumMode::Strict => {
