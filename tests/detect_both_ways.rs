@@ -109,10 +109,15 @@ async fn terminal_client_probes_a_silent_or_closing_panel() {
             .connect_timeout(Duration::from_secs(1))
             .retries(0);
         let started = Instant::now();
-        let e = zkproto::terminal::client::Client::connect(server.tcp_addr().unwrap(), options.clone())
-            .await
-            .unwrap_err();
-        assert!(started.elapsed() < bound, "{behaviour:?} took {:?}", started.elapsed());
+        let e =
+            zkproto::terminal::client::Client::connect(server.tcp_addr().unwrap(), options.clone())
+                .await
+                .unwrap_err();
+        assert!(
+            started.elapsed() < bound,
+            "{behaviour:?} took {:?}",
+            started.elapsed()
+        );
         match &e {
             zkproto::terminal::client::Error::NotATerminal { what } => {
                 assert!(what.contains("C3/inBio"), "{what}");

@@ -517,7 +517,10 @@ fn events_serialize_with_serde() {
     let ev = Event::from_packet(&tcp_packet(&data), TextEncoding::Utf8).unwrap();
     let json = serde_json::to_string(&ev).unwrap();
     assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), ev);
-    let alarm = Event::Alarm(Alarm::Other { code: 1, raw: vec![1, 0, 0, 0].into() });
+    let alarm = Event::Alarm(Alarm::Other {
+        code: 1,
+        raw: vec![1, 0, 0, 0].into(),
+    });
     let json = serde_json::to_string(&alarm).unwrap();
     assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), alarm);
     let sizes = FreeSizes::new(1, 2, 3, 4, 5, 6);

@@ -750,7 +750,14 @@ proptest! {
 fn events_decode_with_the_record_module() {
     use zkproto::terminal::record::event::{Alarm, Event};
     for profile in [Profile::zk8(), Profile::zk6()] {
-        let mut r = Rig::new(SimConfig { profile, users: 3, ..SimConfig::default() }, udp_peer(8));
+        let mut r = Rig::new(
+            SimConfig {
+                profile,
+                users: 3,
+                ..SimConfig::default()
+            },
+            udp_peer(8),
+        );
         r.one(Command::RegEvent, &u32::MAX.to_le_bytes());
         let _ = r.dev.punch("1002", 1, 0, r.now).unwrap();
         r.dev.close_door();
@@ -761,14 +768,30 @@ fn events_decode_with_the_record_module() {
             .dev
             .take_udp_pushes()
             .iter()
-            .map(|(_, o)| Event::from_packet(&o.packet, TextEncoding::Utf8).expect("an event packet"))
+            .map(|(_, o)| {
+                Event::from_packet(&o.packet, TextEncoding::Utf8).expect("an event packet")
+            })
             .collect();
         let flags: Vec<EventFlag> = events.iter().map(Event::flag).collect();
         assert_eq!(
             flags,
-            [EventFlag::Verify, EventFlag::AttLog, EventFlag::Alarm, EventFlag::Alarm, EventFlag::Alarm]
+            [
+                EventFlag::Verify,
+                EventFlag::AttLog,
+                EventFlag::Alarm,
+                EventFlag::Alarm,
+                EventFlag::Alarm
+            ]
         );
-        assert!(matches!(events[3], Event::Alarm(Alarm::DoorClosed { code: 54 })), "{:?}", events[3]);
-        assert!(matches!(events[4], Event::Alarm(Alarm::Tamper)), "{:?}", events[4]);
+        assert!(
+            matches!(events[3], Event::Alarm(Alarm::DoorClosed { code: 54 })),
+            "{:?}",
+            events[3]
+        );
+        assert!(
+            matches!(events[4], Event::Alarm(Alarm::Tamper)),
+            "{:?}",
+            events[4]
+        );
     }
 }

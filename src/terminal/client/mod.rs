@@ -716,7 +716,11 @@ async fn probe_c3_panel(peer: SocketAddr, wait: Duration) -> bool {
         }
         Some(false)
     };
-    let found = tokio::time::timeout(wait, attempt).await.ok().flatten().unwrap_or(false);
+    let found = tokio::time::timeout(wait, attempt)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(false);
     tracing::debug!(%peer, found, "C3 panel probe after a failed CMD_CONNECT");
     found
 }

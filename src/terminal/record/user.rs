@@ -155,9 +155,10 @@ impl UserLayout {
             .filter(|&c| c > 0);
         if let Some(c) = count
             && records_len.is_multiple_of(c)
-                && let Some(l) = Self::from_record_len(records_len / c) {
-                    return Ok(l);
-                }
+            && let Some(l) = Self::from_record_len(records_len / c)
+        {
+            return Ok(l);
+        }
         let d28 = records_len.is_multiple_of(28);
         let d72 = records_len.is_multiple_of(72);
         match (d28, d72) {
