@@ -1,4 +1,4 @@
-//! tokio-util `Decoder`/`Encoder` adapters over [`frame`](super::frame)
+//! tokio-util `Decoder`/`Encoder` adapters over the [framing functions](crate::terminal::frame)
 //! (feature `codec`): [`TcpCodec`] for TCP streams, [`UdpCodec`] for
 //! `UdpFramed`, [`SerialCodec`] for serial ports or RS485 tunnels.
 //!

@@ -18,7 +18,7 @@ pub enum TableLayout {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ForeignBytes {
-    /// Skip them and stay silent; the socket stays open (old firmware, [FW] `net.c`).
+    /// Skip them and stay silent; the socket stays open (old firmware, \[FW\] `net.c`).
     Ignore,
     /// Close the TCP connection (seen from a C3-200 by a Node client).
     Close,
