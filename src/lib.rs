@@ -16,6 +16,7 @@
 
 pub mod panel;
 pub mod terminal;
+mod wire_enum;
 
 #[cfg(feature = "client")]
 pub use terminal::client::{Client, Options, Transport};

@@ -17,6 +17,18 @@ mod util;
 #[path = "../fuzz/src/codecs.rs"]
 mod codecs;
 
+#[cfg(feature = "codec")]
+#[path = "../fuzz/src/panel_frames.rs"]
+mod panel_frames;
+
+#[cfg(feature = "simulator")]
+#[path = "../fuzz/src/panel_records.rs"]
+mod panel_records;
+
+#[cfg(feature = "simulator")]
+#[path = "../fuzz/src/panel_sim.rs"]
+mod panel_sim;
+
 #[path = "../fuzz/src/records.rs"]
 mod records;
 
@@ -97,6 +109,47 @@ fn session_inputs_replay() {
 #[test]
 fn sim_inputs_replay() {
     assert!(replay("sim", sim::check) >= 3, "sim seed corpus missing");
+}
+
+#[cfg(feature = "codec")]
+#[test]
+fn panel_frames_inputs_replay() {
+    assert!(
+        replay("panel_frames", panel_frames::check) >= 10,
+        "panel_frames seed corpus missing"
+    );
+}
+
+#[cfg(feature = "simulator")]
+#[test]
+fn panel_records_inputs_replay() {
+    assert!(
+        replay("panel_records", panel_records::check) >= 10,
+        "panel_records seed corpus missing"
+    );
+}
+
+#[cfg(feature = "simulator")]
+#[test]
+fn panel_sim_inputs_replay() {
+    assert!(
+        replay("panel_sim", panel_sim::check) >= 3,
+        "panel_sim seed corpus missing"
+    );
+}
+
+/// The panel checks run on empty and tiny inputs of every selector.
+#[cfg(feature = "simulator")]
+#[test]
+fn panel_checks_run_on_empty_and_tiny_input() {
+    panel_frames::check(&[]);
+    panel_sim::check(&[]);
+    for sel in 0..panel_records::PARSERS {
+        panel_records::check(&[sel]);
+        panel_records::check(&[
+            sel, 0, 0xaa, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+        ]);
+    }
 }
 
 /// The checks are not vacuous: broken inputs are caught.
@@ -449,6 +502,213 @@ mod seeds {
         );
     }
 
+    /// `(id, direction, frame bytes)` of tests/vectors/panel/frames.txt.
+    fn panel_frames_vectors() -> Vec<(String, String, Vec<u8>)> {
+        include_str!("vectors/panel/frames.txt")
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .map(|l| {
+                let cols: Vec<&str> = l.split('|').map(str::trim).collect();
+                (
+                    cols[0].to_string(),
+                    cols[1].to_string(),
+                    hex::decode(cols[2]).unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    /// Frame data (between the length and the CRC).
+    fn frame_data(frame: &[u8]) -> &[u8] {
+        &frame[5..frame.len() - 3]
+    }
+
+    /// Seeds of the three panel targets, from tests/vectors/panel.
+    fn panel_seeds() {
+        let frames = panel_frames_vectors();
+        let by_id = |id: &str| {
+            frames
+                .iter()
+                .find(|(n, _, _)| n == id)
+                .map(|(_, _, f)| f.clone())
+                .unwrap()
+        };
+        // panel_frames: mode, address, n, n chunk sizes, stream.
+        let stream: Vec<u8> = frames.iter().flat_map(|(_, _, f)| f.clone()).collect();
+        for (id, _, f) in &frames {
+            write(
+                "panel_frames",
+                &format!("frame_{id}"),
+                &cat(&[&[0, 1, 0], f]),
+            );
+        }
+        write(
+            "panel_frames",
+            "stream_bytewise",
+            &cat(&[&[0, 1, 1, 0], &stream]),
+        );
+        write(
+            "panel_frames",
+            "stream_chunks",
+            &cat(&[&[0, 1, 4, 2, 6, 200, 16], &stream]),
+        );
+        // Frames behind stray bytes, some followed by half a frame.
+        let mut garbled = Vec::new();
+        for (i, (_, _, f)) in frames.iter().take(12).enumerate() {
+            garbled.extend_from_slice(&[0x55, 0xaa, 0x01][..i % 4]);
+            garbled.extend_from_slice(f);
+            if i % 3 == 0 {
+                garbled.extend_from_slice(&f[..f.len() / 2]);
+            }
+        }
+        write(
+            "panel_frames",
+            "resync_chunks",
+            &cat(&[&[0, 1, 3, 4, 0, 12], &garbled]),
+        );
+        write(
+            "panel_frames",
+            "rs485_addr0",
+            &cat(&[&[1, 0, 2, 6, 9], &stream]),
+        );
+        write(
+            "panel_frames",
+            "small_limits",
+            &cat(&[&[6, 1, 2, 30, 7], &garbled]),
+        );
+
+        // panel_records: selector, option, data. Replies to session
+        // requests start with a 4-byte session header.
+        let data = |id: &str| frame_data(&by_id(id)).to_vec();
+        let body = |id: &str| frame_data(&by_id(id))[4..].to_vec();
+        write(
+            "panel_records",
+            "structure_B10",
+            &cat(&[&[0, 0], &body("B10")]),
+        );
+        write("panel_records", "rows_B11", &cat(&[&[1, 0], &body("B11")]));
+        for opt in 0..8u8 {
+            write(
+                "panel_records",
+                &format!("typed_B11_{opt}"),
+                &cat(&[&[2, opt], &body("B11")]),
+            );
+        }
+        for id in ["D17", "D18", "D19", "D20", "D21"] {
+            write(
+                "panel_records",
+                &format!("request_{id}"),
+                &cat(&[&[3, 0], &data(id)]),
+            );
+            write(
+                "panel_records",
+                &format!("rows_{id}"),
+                &cat(&[&[1, 0], &data(id)]),
+            );
+        }
+        let records: Vec<(String, Vec<u8>)> = include_str!("vectors/panel/rtlog_records.txt")
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .map(|l| {
+                let cols: Vec<&str> = l.split('|').map(str::trim).collect();
+                (cols[0].to_string(), hex::decode(cols[1]).unwrap())
+            })
+            .collect();
+        for (id, r) in &records {
+            write("panel_records", &format!("rt_{id}"), &cat(&[&[4, 0], r]));
+        }
+        let all: Vec<u8> = records.iter().flat_map(|(_, r)| r.clone()).collect();
+        write("panel_records", "rt_all", &cat(&[&[4, 0], &all]));
+        for id in ["B9", "B12", "B13", "B5", "B6"] {
+            write(
+                "panel_records",
+                &format!("rt_{id}"),
+                &cat(&[&[4, 0], &body(id)]),
+            );
+        }
+        write(
+            "panel_records",
+            "rt_text",
+            &cat(&[
+                &[5, 0],
+                b"time=2023-12-06 22:57:54\tpin=1\tcardno=0\teventaddr=1\tevent=0\t\
+                  inoutstatus=0\tverifytype=1\tindex=5\r\n\
+                  time=2023-12-06 22:57:55\tsensor=00\trelay=00\talarm=0000\r\n",
+            ]),
+        );
+        for id in ["A8", "A9", "A10", "A11", "A12"] {
+            write(
+                "panel_records",
+                &format!("params_{id}"),
+                &cat(&[&[6, 0], &data(id)]),
+            );
+        }
+        for id in ["D10", "D11", "B15", "B16"] {
+            write(
+                "panel_records",
+                &format!("params_{id}"),
+                &cat(&[&[6, 0], &body(id)]),
+            );
+        }
+        write(
+            "panel_records",
+            "time",
+            &cat(&[
+                &[7, 0],
+                &0x21b3_31f2u32.to_le_bytes(),
+                b"2023-12-06 22:57:54",
+            ]),
+        );
+
+        // panel_sim: configuration, session id, script (see panel_sim::check).
+        let sid = 0x2a17u16.to_le_bytes();
+        let raw = |b: &[u8]| cat(&[&[0, b.len() as u8], b]);
+        let step = |op: u8, cmd: u8, payload: &[u8]| {
+            cat(&[&[op, cmd], &(payload.len() as u16).to_le_bytes(), payload])
+        };
+        let d20 = data("D20");
+        let session = cat(&[
+            &raw(&by_id("A6")),
+            &step(2, 0x06, b""),
+            &step(2, 0x0a, &[1]),
+            &step(2, 0x08, &d20[4..]),
+            &step(2, 0x0b, b""),
+            &[3, 20],
+            &step(2, 0x0b, b""),
+            &step(2, 0x04, b"~SerialNumber,LockCount"),
+            &step(2, 0x05, &[1, 1, 1, 5, 0]),
+            &step(2, 0x02, b""),
+        ]);
+        write("panel_sim", "session_tcp", &cat(&[&[0x02], &sid, &session]));
+        write(
+            "panel_sim",
+            "session_udp_old",
+            &cat(&[&[0x46], &sid, &session]),
+        );
+        let mut requests: Vec<u8> = frames
+            .iter()
+            .filter(|(_, dir, f)| dir == "c2d" && f.len() < 256)
+            .flat_map(|(_, _, f)| raw(f))
+            .collect();
+        requests.truncate(1500);
+        write(
+            "panel_sim",
+            "sessionless",
+            &cat(&[&[0x01], &sid, &raw(&by_id("A4")), &requests]),
+        );
+        write(
+            "panel_sim",
+            "password_foreign",
+            &cat(&[
+                &[0x32],
+                &sid,
+                &raw(&[0x50, 0x50, 0x82, 0x7d, 0x08, 0, 0, 0]),
+                &raw(&by_id("A1")),
+                &raw(&by_id("B1")),
+            ]),
+        );
+    }
+
     #[test]
     #[ignore = "writes fuzz/seeds; run by hand after changing the vectors"]
     fn write_fuzz_seeds() {
@@ -456,5 +716,6 @@ mod seeds {
         records_seeds();
         session_seeds();
         sim_seeds();
+        panel_seeds();
     }
 }

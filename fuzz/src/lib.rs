@@ -5,6 +5,9 @@
 //! library misbehaves on its input, and returns normally otherwise.
 
 pub mod codecs;
+pub mod panel_frames;
+pub mod panel_records;
+pub mod panel_sim;
 pub mod records;
 pub mod session;
 pub mod sim;

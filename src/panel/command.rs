@@ -11,80 +11,11 @@
 //! assert_eq!(ErrorCode::WrongPassword.value(), -14);
 //! ```
 
-use core::fmt;
+use crate::wire_enum::wire_enum;
 
-/// Declares a wire enum with named values, a catch-all, `value()`, `name()`,
-/// `From` conversions both ways and `Display`.
-macro_rules! panel_enum {
-    (
-        $(#[$meta:meta])*
-        $name:ident : $repr:ty, catch_all = $catch:ident {
-            $( $(#[$vmeta:meta])* $variant:ident = $value:literal => $wire_name:literal, )*
-        }
-    ) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-        #[non_exhaustive]
-        pub enum $name {
-            $( $(#[$vmeta])* $variant, )*
-            /// A value this crate does not name; the raw value is kept.
-            $catch($repr),
-        }
-
-        impl $name {
-            /// Every named variant, in declaration order.
-            pub const ALL: &'static [$name] = &[ $( $name::$variant, )* ];
-
-            /// The raw wire value.
-            pub const fn value(self) -> $repr {
-                match self {
-                    $( $name::$variant => $value, )*
-                    $name::$catch(v) => v,
-                }
-            }
-
-            /// A short description (as in the reference), or `"unknown"` for the catch-all.
-            pub const fn name(self) -> &'static str {
-                match self {
-                    $( $name::$variant => $wire_name, )*
-                    $name::$catch(_) => "unknown",
-                }
-            }
-
-            /// Converts a raw value; unnamed values become the catch-all.
-            pub const fn from_value(v: $repr) -> Self {
-                match v {
-                    $( $value => $name::$variant, )*
-                    other => $name::$catch(other),
-                }
-            }
-        }
-
-        impl From<$repr> for $name {
-            fn from(v: $repr) -> Self {
-                Self::from_value(v)
-            }
-        }
-
-        impl From<$name> for $repr {
-            fn from(v: $name) -> $repr {
-                v.value()
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "{} ({})", self.name(), self.value())
-            }
-        }
-    };
-}
-pub(crate) use panel_enum;
-
-panel_enum! {
+wire_enum! {
     /// The command byte (offset 2) of a frame: request codes and reply codes.
-    Command: u8, catch_all = Other {
+    Command: u8, catch_all = Other, unknown = "unknown", sep = " " {
         /// Session-less connect, data = password or nothing.
         Connect = 0x01 => "connect",
         /// Disconnect.
@@ -156,10 +87,10 @@ impl Command {
     }
 }
 
-panel_enum! {
+wire_enum! {
     /// Error codes carried by a `C9` reply (one signed byte, §3.3). Codes the
     /// DLL produces itself (−1…−6, ≤ −100) are included for completeness.
-    ErrorCode: i8, catch_all = Other {
+    ErrorCode: i8, catch_all = Other, unknown = "unknown", sep = " " {
         /// Command not sent successfully (DLL).
         NotSent = -1 => "command not sent",
         /// No response (DLL).

@@ -9,9 +9,9 @@
 //! assert_eq!(e.time.to_string(), "2017-07-31 20:05:08");
 //! ```
 
-use super::command::panel_enum;
 use super::error::DecodeError;
 use super::time::PanelTime;
+use crate::wire_enum::wire_enum;
 use bytes::{BufMut, Bytes, BytesMut};
 use core::fmt;
 
@@ -20,9 +20,9 @@ pub const RECORD_LEN: usize = 16;
 /// Number of doors a record describes (C3-400 / inBio 460).
 pub const DOORS: usize = 4;
 
-panel_enum! {
+wire_enum! {
     /// Event type codes (§7.3); 255 marks a door/alarm status record.
-    EventCode: u8, catch_all = Other {
+    EventCode: u8, catch_all = Other, unknown = "unknown", sep = " " {
         /// Normal punch open.
         NormalPunchOpen = 0 => "normal punch open",
         /// Punch during normal-open time zone.
@@ -151,9 +151,9 @@ impl EventCode {
     }
 }
 
-panel_enum! {
+wire_enum! {
     /// Verify modes (§7.5).
-    VerifyMode: u8, catch_all = Other {
+    VerifyMode: u8, catch_all = Other, unknown = "unknown", sep = " " {
         /// Fingerprint, password or card.
         Any = 0 => "fingerprint, password or card",
         /// Fingerprint only.
@@ -189,9 +189,9 @@ panel_enum! {
     }
 }
 
-panel_enum! {
+wire_enum! {
     /// Entry/exit state (§7.6).
-    InOutState: u8, catch_all = Other {
+    InOutState: u8, catch_all = Other, unknown = "unknown", sep = " " {
         /// Entry.
         Entry = 0 => "entry",
         /// Exit.

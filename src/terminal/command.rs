@@ -11,82 +11,12 @@
 //! assert_eq!(Command::Connect.name(), "CMD_CONNECT");
 //! ```
 
-use core::fmt;
-
-macro_rules! wire_enum {
-    (
-        $(#[$meta:meta])*
-        $name:ident : $repr:ty, catch_all = $catch:ident {
-            $( $(#[$vmeta:meta])* $variant:ident = $value:literal => $wire_name:literal, )*
-        }
-    ) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-        #[non_exhaustive]
-        pub enum $name {
-            $( $(#[$vmeta])* $variant, )*
-            /// A value this crate does not name; the raw value is kept.
-            $catch($repr),
-        }
-
-        impl $name {
-            /// Every named variant, in declaration order.
-            pub const ALL: &'static [$name] = &[ $( $name::$variant, )* ];
-
-            /// The raw wire value.
-            pub const fn value(self) -> $repr {
-                match self {
-                    $( $name::$variant => $value, )*
-                    $name::$catch(v) => v,
-                }
-            }
-
-            /// The conventional protocol name (as in the firmware headers and
-            /// the reference), or `"UNKNOWN"` for the catch-all.
-            pub const fn name(self) -> &'static str {
-                match self {
-                    $( $name::$variant => $wire_name, )*
-                    $name::$catch(_) => "UNKNOWN",
-                }
-            }
-
-            /// Converts a raw value; unnamed values become the catch-all.
-            pub const fn from_value(v: $repr) -> Self {
-                match v {
-                    $( $value => $name::$variant, )*
-                    other => $name::$catch(other),
-                }
-            }
-        }
-
-        impl From<$repr> for $name {
-            fn from(v: $repr) -> Self {
-                Self::from_value(v)
-            }
-        }
-
-        impl From<$name> for $repr {
-            fn from(v: $name) -> $repr {
-                v.value()
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                match self {
-                    $name::$catch(v) => write!(f, "UNKNOWN({v})"),
-                    other => write!(f, "{}({})", other.name(), other.value()),
-                }
-            }
-        }
-    };
-}
+use crate::wire_enum::wire_enum;
 
 wire_enum! {
     /// Command ids sent by a client (reference §2.1), plus the ids the device
     /// uses for bulk transfers and realtime events.
-    Command: u16, catch_all = Unknown {
+    Command: u16, catch_all = Unknown, unknown = "UNKNOWN", sep = "" {
         /// Read a whole data table (first data byte = table id).
         DbRrq = 7 => "CMD_DB_RRQ",
         /// Write one user record.
@@ -372,7 +302,7 @@ wire_enum! {
 
 wire_enum! {
     /// Reply codes sent by the device (reference §2.2).
-    ReplyCode: u16, catch_all = Other {
+    ReplyCode: u16, catch_all = Other, unknown = "UNKNOWN", sep = "" {
         /// Success (may carry data).
         AckOk = 2000 => "CMD_ACK_OK",
         /// Failure; the session slot may hold an error code.
@@ -439,7 +369,7 @@ impl ReplyCode {
 wire_enum! {
     /// Realtime event flags (`EF_*`, reference §2.3): the bit mask of
     /// `CMD_REG_EVENT` and the event code in event packets.
-    EventFlag: u16, catch_all = Other {
+    EventFlag: u16, catch_all = Other, unknown = "UNKNOWN", sep = "" {
         /// Attendance record created.
         AttLog = 0x0001 => "EF_ATTLOG",
         /// Finger placed on the sensor.
@@ -513,7 +443,7 @@ impl EventMask {
 wire_enum! {
     /// Table ids (`FCT_*`, reference §2.4) used by `CMD_DB_RRQ`,
     /// `CMD_CLEAR_DATA` and the 1503 bulk-read descriptor.
-    TableId: u8, catch_all = Other {
+    TableId: u8, catch_all = Other, unknown = "UNKNOWN", sep = "" {
         /// Attendance log.
         AttLog = 1 => "FCT_ATTLOG",
         /// Fingerprint templates.
