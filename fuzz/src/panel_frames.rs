@@ -38,18 +38,24 @@ pub fn check(data: &[u8]) {
     }
     let whole = run(codec, stream, &[0, stream.len()], max_data);
     let chunked = run(codec, stream, &cuts, max_data);
-    assert_eq!(
-        chunked.frames, whole.frames,
-        "panel codec: chunked stream decoded differently"
-    );
-    assert_eq!(
-        chunked.spans, whole.spans,
-        "panel codec: frame boundaries depend on chunking"
-    );
-    assert_eq!(
-        chunked.error, whole.error,
-        "panel codec: chunked stream failed differently"
-    );
+    // Resynchronising over an incomplete frame in favour of a later valid
+    // one depends on what was buffered at the time; chunking invariance is
+    // only promised when neither run did it.
+    let comparable = whole.abandoned == 0 && chunked.abandoned == 0;
+    if comparable {
+        assert_eq!(
+            chunked.frames, whole.frames,
+            "panel codec: chunked stream decoded differently"
+        );
+        assert_eq!(
+            chunked.spans, whole.spans,
+            "panel codec: frame boundaries depend on chunking"
+        );
+        assert_eq!(
+            chunked.error, whole.error,
+            "panel codec: chunked stream failed differently"
+        );
+    }
     for (frame, &(a, b)) in whole.frames.iter().zip(&whole.spans) {
         let encoded = frame.to_bytes().expect("a decoded frame encodes");
         assert_eq!(
@@ -71,6 +77,7 @@ struct Outcome {
     frames: Vec<Frame>,
     spans: Vec<(usize, usize)>,
     error: Option<String>,
+    abandoned: u64,
 }
 
 fn error_kind(e: &CodecError) -> String {
@@ -90,6 +97,7 @@ fn run(mut codec: PanelCodec, stream: &[u8], cuts: &[usize], max_data: usize) ->
         frames: Vec::new(),
         spans: Vec::new(),
         error: None,
+        abandoned: 0,
     };
     let mut consumed = 0usize;
     for w in cuts.windows(2) {
@@ -118,6 +126,7 @@ fn run(mut codec: PanelCodec, stream: &[u8], cuts: &[usize], max_data: usize) ->
                 }
                 Err(e) => {
                     out.error = Some(error_kind(&e));
+                    out.abandoned = codec.abandoned();
                     return out;
                 }
             }
@@ -139,6 +148,7 @@ fn run(mut codec: PanelCodec, stream: &[u8], cuts: &[usize], max_data: usize) ->
             }
         }
     }
+    out.abandoned = codec.abandoned();
     out
 }
 

@@ -59,6 +59,7 @@ pub struct PanelCodec {
     address: Option<u8>,
     skipped: usize,
     frames: u64,
+    abandoned: u64,
 }
 
 impl Default for PanelCodec {
@@ -69,11 +70,19 @@ impl Default for PanelCodec {
             address: None,
             skipped: 0,
             frames: 0,
+            abandoned: 0,
         }
     }
 }
 
 impl PanelCodec {
+    /// How many incomplete frames were abandoned because a complete, valid
+    /// frame followed them in the buffer (resynchronisation over a false
+    /// start byte with a lying length).
+    pub fn abandoned(&self) -> u64 {
+        self.abandoned
+    }
+
     /// A codec for TCP/UDP (address byte ignored).
     pub fn new() -> Self {
         Self::default()
@@ -156,6 +165,11 @@ impl Decoder for PanelCodec {
                 if self.frames == 0 && src.starts_with(&TCP_MAGIC) {
                     return Err(FrameError::LooksLikeTerminal.into());
                 }
+                if self.frames == 0 && src.len() < TCP_MAGIC.len() && TCP_MAGIC.starts_with(src) {
+                    // Possibly the start of a terminal's reply: wait for
+                    // the whole tag before calling it garbage.
+                    return Ok(None);
+                }
                 let n = src
                     .iter()
                     .position(|&b| b == frame::START)
@@ -166,6 +180,11 @@ impl Decoder for PanelCodec {
             match frame::peek(src, self.max_data) {
                 Ok(Peek::Incomplete { needed }) => {
                     if let Some(at) = self.later_frame(src) {
+                        // A complete, valid frame follows an incomplete
+                        // one: take the incomplete head for line noise with
+                        // a lying length. (Which frame wins can depend on
+                        // how the bytes arrived; `abandoned` counts it.)
+                        self.abandoned += 1;
                         self.skip(src, at)?;
                         continue;
                     }

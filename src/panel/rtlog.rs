@@ -580,7 +580,13 @@ impl TextRecord {
             let (k, v) = item
                 .split_once('=')
                 .ok_or_else(|| syntax(pos, "field without `=`"))?;
-            pairs.push((k.to_owned(), v.to_owned(), pos + k.len() + 1));
+            // A stray CR ends no value: the panel's line ending is CR LF, and
+            // a value ending in CR would not survive re-encoding.
+            pairs.push((
+                k.to_owned(),
+                v.trim_end_matches('\r').to_owned(),
+                pos + k.len() + 1,
+            ));
             pos += item.len() + 1;
         }
         let kind = pairs

@@ -621,6 +621,15 @@ impl DeleteRequest {
         if rs.fields.is_empty() {
             return Ok(DeleteRequest::AllRows { table: rs.table });
         }
+        if rs.rows.is_empty() {
+            // Condition fields without a single row of values: no delete
+            // can be meant by it (and `encode` refuses to build one).
+            return Err(DecodeError::BadSyntax {
+                what: "delete conditions",
+                offset: 0,
+                reason: "condition fields without any row of values",
+            });
+        }
         Ok(DeleteRequest::Matching(rs))
     }
 }
