@@ -60,6 +60,7 @@ pub struct PanelCodec {
     skipped: usize,
     frames: u64,
     abandoned: u64,
+    consumed: bool,
 }
 
 impl Default for PanelCodec {
@@ -71,6 +72,7 @@ impl Default for PanelCodec {
             skipped: 0,
             frames: 0,
             abandoned: 0,
+            consumed: false,
         }
     }
 }
@@ -121,6 +123,7 @@ impl PanelCodec {
         );
         src.advance(n);
         self.skipped += n;
+        self.consumed |= n > 0;
         if self.skipped > self.max_garbage {
             let skipped = self.skipped;
             self.skipped = 0;
@@ -162,10 +165,13 @@ impl Decoder for PanelCodec {
                 return Ok(None);
             };
             if first != frame::START {
-                if self.frames == 0 && src.starts_with(&TCP_MAGIC) {
+                // Only the very first bytes of a stream can be a terminal's
+                // reply; later they are line noise (and the decision must
+                // not depend on how the bytes were split into reads).
+                if !self.consumed && src.starts_with(&TCP_MAGIC) {
                     return Err(FrameError::LooksLikeTerminal.into());
                 }
-                if self.frames == 0 && src.len() < TCP_MAGIC.len() && TCP_MAGIC.starts_with(src) {
+                if !self.consumed && src.len() < TCP_MAGIC.len() && TCP_MAGIC.starts_with(src) {
                     // Possibly the start of a terminal's reply: wait for
                     // the whole tag before calling it garbage.
                     return Ok(None);
@@ -199,6 +205,7 @@ impl Decoder for PanelCodec {
                         self.skip(src, 1)?;
                         continue;
                     }
+                    self.consumed = true;
                     let frame = Frame::decode_bytes(src.split_to(frame_len).freeze())?;
                     if let Some(expected) = self.address.filter(|a| *a != frame.address) {
                         tracing::debug!(

@@ -694,7 +694,17 @@ impl TableDescriptor {
                 expected,
             });
         }
-        Ok(v.to_cell())
+        let cell = v.to_cell();
+        if cell.len() > 255 {
+            // Cells carry a one-byte length on the wire.
+            return Err(EncodeError::TooLong {
+                what: "cell",
+                len: cell.len(),
+                max: 255,
+            }
+            .into());
+        }
+        Ok(cell)
     }
 
     /// A GetDeviceData request for the named fields (all fields when empty),
