@@ -200,6 +200,12 @@ impl Default for Session {
 
 impl Session {
     /// A session before `CMD_CONNECT`.
+    ///
+    /// ```
+    /// use zkproto::terminal::session::Session;
+    /// let s = Session::new();
+    /// assert_eq!((s.session_id(), s.current_reply_id(), s.pending_events()), (0, None, 0));
+    /// ```
     pub fn new() -> Self {
         Session {
             session_id: 0,
@@ -212,21 +218,85 @@ impl Session {
     }
 
     /// Sets how many unread events are kept (at least 1).
+    ///
+    /// ```
+    /// # use std::time::{Duration, Instant};
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::request::Request;
+    /// # use zkproto::terminal::session::*;
+    /// # let (now, wait) = (Instant::now(), WaitPolicy { timeout: Duration::from_secs(1), retries: 1 });
+    /// # let mut s = Session::new();
+    /// # s.connect(now, wait);
+    /// # s.on_connect_reply(&Packet::new(ReplyCode::AckOk, 7, 0, &[][..])).unwrap();
+    /// # s.finish();
+    /// s.set_event_queue_limit(1);
+    /// for _ in 0..3 {
+    ///     s.receive(Packet::new(Command::RegEvent, 1, 0, &[][..]));
+    /// }
+    /// assert_eq!(s.pending_events(), 1);
+    /// assert_eq!(s.stats().events_dropped, 2);
+    /// ```
     pub fn set_event_queue_limit(&mut self, limit: usize) {
         self.max_events = limit.max(1);
     }
 
     /// The session id from the connect reply (0 before).
+    ///
+    /// ```
+    /// # use std::time::{Duration, Instant};
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::request::Request;
+    /// # use zkproto::terminal::session::*;
+    /// # let (now, wait) = (Instant::now(), WaitPolicy { timeout: Duration::from_secs(1), retries: 1 });
+    /// # let mut s = Session::new();
+    /// # s.connect(now, wait);
+    /// # s.on_connect_reply(&Packet::new(ReplyCode::AckOk, 7, 0, &[][..])).unwrap();
+    /// # s.finish();
+    /// assert_eq!(Session::new().session_id(), 0);
+    /// assert_eq!(s.session_id(), 7); // from the connect reply
+    /// ```
     pub fn session_id(&self) -> u16 {
         self.session_id
     }
 
     /// The counters.
+    ///
+    /// ```
+    /// # use std::time::{Duration, Instant};
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::request::Request;
+    /// # use zkproto::terminal::session::*;
+    /// # let (now, wait) = (Instant::now(), WaitPolicy { timeout: Duration::from_secs(1), retries: 1 });
+    /// # let mut s = Session::new();
+    /// # s.connect(now, wait);
+    /// # s.on_connect_reply(&Packet::new(ReplyCode::AckOk, 7, 0, &[][..])).unwrap();
+    /// # s.finish();
+    /// let p = s.send(Request::get_time(), now, wait);
+    /// s.retransmit(now, "corrupt reply").unwrap();
+    /// s.receive(Packet::new(ReplyCode::AckOk, 7, p.reply_id + 1, &[][..]));
+    /// let st = s.stats();
+    /// assert_eq!((st.requests, st.retransmissions, st.stale_discarded), (2, 1, 1));
+    /// ```
     pub fn stats(&self) -> SessionStats {
         self.stats
     }
 
     /// Starts a session: `CMD_CONNECT` with session 0 and reply id 0.
+    ///
+    /// ```
+    /// # use std::time::{Duration, Instant};
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::request::Request;
+    /// # use zkproto::terminal::session::*;
+    /// # let (now, wait) = (Instant::now(), WaitPolicy { timeout: Duration::from_secs(1), retries: 1 });
+    /// # let mut s = Session::new();
+    /// # s.connect(now, wait);
+    /// # s.on_connect_reply(&Packet::new(ReplyCode::AckOk, 7, 0, &[][..])).unwrap();
+    /// # s.finish();
+    /// let p = s.connect(now, wait);
+    /// assert_eq!((p.command(), p.session_id, p.reply_id), (Command::Connect, 0, 0));
+    /// assert_eq!(s.deadline(), Some(now + wait.timeout));
+    /// ```
     pub fn connect(&mut self, now: Instant, wait: WaitPolicy) -> Packet {
         self.session_id = 0;
         self.ids.reset();
@@ -237,6 +307,24 @@ impl Session {
 
     /// Takes the session id from the connect reply and tells whether
     /// authentication is needed. Call [`finish`](Self::finish) afterwards.
+    ///
+    /// ```
+    /// # use std::time::{Duration, Instant};
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::request::Request;
+    /// # use zkproto::terminal::session::*;
+    /// # let (now, wait) = (Instant::now(), WaitPolicy { timeout: Duration::from_secs(1), retries: 1 });
+    /// # let mut s = Session::new();
+    /// # s.connect(now, wait);
+    /// # s.on_connect_reply(&Packet::new(ReplyCode::AckOk, 7, 0, &[][..])).unwrap();
+    /// # s.finish();
+    /// s.connect(now, wait);
+    /// let unauth = Packet::new(ReplyCode::AckUnauth, 9, 0, &[][..]);
+    /// assert_eq!(s.on_connect_reply(&unauth), Ok(ConnectState::NeedsAuth));
+    /// assert_eq!(s.session_id(), 9);
+    /// let refused = Packet::new(ReplyCode::AckError, 0, 0, &[][..]);
+    /// assert!(matches!(s.on_connect_reply(&refused), Err(SessionError::Refused { .. })));
+    /// ```
     pub fn on_connect_reply(&mut self, reply: &Packet) -> Result<ConnectState, SessionError> {
         match reply.reply_code() {
             ReplyCode::AckOk => {
@@ -268,6 +356,22 @@ impl Session {
 
     /// Allocates the next reply id for `request` and makes it the
     /// outstanding request. Returns the packet to send.
+    ///
+    /// ```
+    /// # use std::time::{Duration, Instant};
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::request::Request;
+    /// # use zkproto::terminal::session::*;
+    /// # let (now, wait) = (Instant::now(), WaitPolicy { timeout: Duration::from_secs(1), retries: 1 });
+    /// # let mut s = Session::new();
+    /// # s.connect(now, wait);
+    /// # s.on_connect_reply(&Packet::new(ReplyCode::AckOk, 7, 0, &[][..])).unwrap();
+    /// # s.finish();
+    /// let p = s.send(Request::get_time(), now, wait);
+    /// assert_eq!((p.command(), p.session_id, p.reply_id), (Command::GetTime, 7, 1));
+    /// let q = s.send(Request::get_version(), now, wait);
+    /// assert_eq!(q.reply_id, 2);
+    /// ```
     pub fn send(&mut self, request: Request, now: Instant, wait: WaitPolicy) -> Packet {
         let id = self.ids.next_id();
         let packet = request.into_packet(self.session_id, id);
@@ -277,6 +381,21 @@ impl Session {
 
     /// Builds a packet with the next reply id without waiting for a reply
     /// (best-effort sends such as `CMD_EXIT` on drop).
+    ///
+    /// ```
+    /// # use std::time::{Duration, Instant};
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::request::Request;
+    /// # use zkproto::terminal::session::*;
+    /// # let (now, wait) = (Instant::now(), WaitPolicy { timeout: Duration::from_secs(1), retries: 1 });
+    /// # let mut s = Session::new();
+    /// # s.connect(now, wait);
+    /// # s.on_connect_reply(&Packet::new(ReplyCode::AckOk, 7, 0, &[][..])).unwrap();
+    /// # s.finish();
+    /// let p = s.fire_and_forget(Request::exit());
+    /// assert_eq!((p.command(), p.reply_id), (Command::Exit, 1));
+    /// assert_eq!(s.current_reply_id(), None); // nothing waits for a reply
+    /// ```
     pub fn fire_and_forget(&mut self, request: Request) -> Packet {
         let id = self.ids.next_id();
         self.current = None;
@@ -284,16 +403,65 @@ impl Session {
     }
 
     /// The reply id of the outstanding request.
+    ///
+    /// ```
+    /// # use std::time::{Duration, Instant};
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::request::Request;
+    /// # use zkproto::terminal::session::*;
+    /// # let (now, wait) = (Instant::now(), WaitPolicy { timeout: Duration::from_secs(1), retries: 1 });
+    /// # let mut s = Session::new();
+    /// # s.connect(now, wait);
+    /// # s.on_connect_reply(&Packet::new(ReplyCode::AckOk, 7, 0, &[][..])).unwrap();
+    /// # s.finish();
+    /// assert_eq!(s.current_reply_id(), None);
+    /// s.send(Request::get_time(), now, wait);
+    /// assert_eq!(s.current_reply_id(), Some(1));
+    /// ```
     pub fn current_reply_id(&self) -> Option<u16> {
         self.current.as_ref().map(|c| c.packet.reply_id)
     }
 
     /// The outstanding request's command.
+    ///
+    /// ```
+    /// # use std::time::{Duration, Instant};
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::request::Request;
+    /// # use zkproto::terminal::session::*;
+    /// # let (now, wait) = (Instant::now(), WaitPolicy { timeout: Duration::from_secs(1), retries: 1 });
+    /// # let mut s = Session::new();
+    /// # s.connect(now, wait);
+    /// # s.on_connect_reply(&Packet::new(ReplyCode::AckOk, 7, 0, &[][..])).unwrap();
+    /// # s.finish();
+    /// s.send(Request::get_time(), now, wait);
+    /// assert_eq!(s.current_command(), Some(Command::GetTime));
+    /// s.finish();
+    /// assert_eq!(s.current_command(), None);
+    /// ```
     pub fn current_command(&self) -> Option<Command> {
         self.current.as_ref().map(|c| c.packet.command())
     }
 
     /// Classifies a received packet.
+    ///
+    /// ```
+    /// # use std::time::{Duration, Instant};
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::request::Request;
+    /// # use zkproto::terminal::session::*;
+    /// # let (now, wait) = (Instant::now(), WaitPolicy { timeout: Duration::from_secs(1), retries: 1 });
+    /// # let mut s = Session::new();
+    /// # s.connect(now, wait);
+    /// # s.on_connect_reply(&Packet::new(ReplyCode::AckOk, 7, 0, &[][..])).unwrap();
+    /// # s.finish();
+    /// let p = s.send(Request::get_time(), now, wait);
+    /// let reply = Packet::new(ReplyCode::AckOk, 7, p.reply_id, &[1, 2, 3, 4][..]);
+    /// assert_eq!(s.receive(reply.clone()), Incoming::Reply(reply));
+    /// let late = Packet::new(ReplyCode::AckOk, 7, p.reply_id.wrapping_sub(1), &[][..]);
+    /// assert_eq!(s.receive(late), Incoming::Stale);
+    /// assert_eq!(s.receive(Packet::new(Command::RegEvent, 1, 0, &[][..])), Incoming::Event);
+    /// ```
     pub fn receive(&mut self, packet: Packet) -> Incoming {
         if packet.is_event() {
             self.stats.events += 1;
@@ -319,12 +487,43 @@ impl Session {
     }
 
     /// When the outstanding request times out.
+    ///
+    /// ```
+    /// # use std::time::{Duration, Instant};
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::request::Request;
+    /// # use zkproto::terminal::session::*;
+    /// # let (now, wait) = (Instant::now(), WaitPolicy { timeout: Duration::from_secs(1), retries: 1 });
+    /// # let mut s = Session::new();
+    /// # s.connect(now, wait);
+    /// # s.on_connect_reply(&Packet::new(ReplyCode::AckOk, 7, 0, &[][..])).unwrap();
+    /// # s.finish();
+    /// assert_eq!(s.deadline(), None);
+    /// s.send(Request::get_time(), now, wait);
+    /// assert_eq!(s.deadline(), Some(now + Duration::from_secs(1)));
+    /// ```
     pub fn deadline(&self) -> Option<Instant> {
         self.current.as_ref().map(|c| c.deadline)
     }
 
     /// Restarts the outstanding request's clock with `timeout` (after each
     /// packet of a multi-packet reply: a per-chunk timeout).
+    ///
+    /// ```
+    /// # use std::time::{Duration, Instant};
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::request::Request;
+    /// # use zkproto::terminal::session::*;
+    /// # let (now, wait) = (Instant::now(), WaitPolicy { timeout: Duration::from_secs(1), retries: 1 });
+    /// # let mut s = Session::new();
+    /// # s.connect(now, wait);
+    /// # s.on_connect_reply(&Packet::new(ReplyCode::AckOk, 7, 0, &[][..])).unwrap();
+    /// # s.finish();
+    /// s.send(Request::read_buffer(0, 1024), now, wait);
+    /// let later = now + Duration::from_millis(800);
+    /// s.extend_deadline(later, Duration::from_secs(10));
+    /// assert_eq!(s.deadline(), Some(later + Duration::from_secs(10)));
+    /// ```
     pub fn extend_deadline(&mut self, now: Instant, timeout: Duration) {
         if let Some(c) = &mut self.current {
             c.deadline = now + timeout;
@@ -334,12 +533,46 @@ impl Session {
     /// Handles a timeout: returns the packet to retransmit (same reply id)
     /// while retries remain, else gives up with [`SessionError::Timeout`]
     /// and forgets the request.
+    ///
+    /// ```
+    /// # use std::time::{Duration, Instant};
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::request::Request;
+    /// # use zkproto::terminal::session::*;
+    /// # let (now, wait) = (Instant::now(), WaitPolicy { timeout: Duration::from_secs(1), retries: 1 });
+    /// # let mut s = Session::new();
+    /// # s.connect(now, wait);
+    /// # s.on_connect_reply(&Packet::new(ReplyCode::AckOk, 7, 0, &[][..])).unwrap();
+    /// # s.finish();
+    /// let p = s.send(Request::get_time(), now, wait); // 1 retry allowed
+    /// assert_eq!(s.on_timeout(now + Duration::from_secs(1)), Ok(p));
+    /// let e = s.on_timeout(now + Duration::from_secs(2)).unwrap_err();
+    /// assert!(matches!(e, SessionError::Timeout { attempts: 2, .. }));
+    /// assert_eq!(s.current_reply_id(), None);
+    /// ```
     pub fn on_timeout(&mut self, now: Instant) -> Result<Packet, SessionError> {
         self.retransmit(now, "timeout")
     }
 
     /// Gives up on the outstanding request without retransmitting (TCP
     /// timeouts: a stream loses nothing, so resending would not help).
+    ///
+    /// ```
+    /// # use std::time::{Duration, Instant};
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::request::Request;
+    /// # use zkproto::terminal::session::*;
+    /// # let (now, wait) = (Instant::now(), WaitPolicy { timeout: Duration::from_secs(1), retries: 1 });
+    /// # let mut s = Session::new();
+    /// # s.connect(now, wait);
+    /// # s.on_connect_reply(&Packet::new(ReplyCode::AckOk, 7, 0, &[][..])).unwrap();
+    /// # s.finish();
+    /// s.send(Request::get_time(), now, wait);
+    /// let e = s.give_up(now + Duration::from_secs(1));
+    /// let waited = Duration::from_secs(1);
+    /// assert_eq!(e, SessionError::Timeout { command: Command::GetTime, waited, attempts: 1 });
+    /// assert_eq!(s.current_reply_id(), None);
+    /// ```
     pub fn give_up(&mut self, now: Instant) -> SessionError {
         match self.current.take() {
             Some(c) => SessionError::Timeout {
@@ -356,6 +589,22 @@ impl Session {
 
     /// Asks for a retransmission outside a timeout (a corrupted reply
     /// arrived); counts against the same retry budget.
+    ///
+    /// ```
+    /// # use std::time::{Duration, Instant};
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::request::Request;
+    /// # use zkproto::terminal::session::*;
+    /// # let (now, wait) = (Instant::now(), WaitPolicy { timeout: Duration::from_secs(1), retries: 1 });
+    /// # let mut s = Session::new();
+    /// # s.connect(now, wait);
+    /// # s.on_connect_reply(&Packet::new(ReplyCode::AckOk, 7, 0, &[][..])).unwrap();
+    /// # s.finish();
+    /// let p = s.send(Request::get_time(), now, wait);
+    /// assert_eq!(s.retransmit(now, "bad checksum"), Ok(p)); // same reply id
+    /// assert_eq!(s.stats().retransmissions, 1);
+    /// assert!(s.retransmit(now, "bad checksum").is_err()); // budget spent
+    /// ```
     pub fn retransmit(&mut self, now: Instant, why: &'static str) -> Result<Packet, SessionError> {
         let Some(c) = &mut self.current else {
             return Err(SessionError::Unexpected {
@@ -380,22 +629,86 @@ impl Session {
     }
 
     /// Ends the outstanding exchange; later packets with its id are stale.
+    ///
+    /// ```
+    /// # use std::time::{Duration, Instant};
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::request::Request;
+    /// # use zkproto::terminal::session::*;
+    /// # let (now, wait) = (Instant::now(), WaitPolicy { timeout: Duration::from_secs(1), retries: 1 });
+    /// # let mut s = Session::new();
+    /// # s.connect(now, wait);
+    /// # s.on_connect_reply(&Packet::new(ReplyCode::AckOk, 7, 0, &[][..])).unwrap();
+    /// # s.finish();
+    /// let p = s.send(Request::get_time(), now, wait);
+    /// s.finish();
+    /// let reply = Packet::new(ReplyCode::AckOk, 7, p.reply_id, &[][..]);
+    /// assert_eq!(s.receive(reply), Incoming::Stale);
+    /// ```
     pub fn finish(&mut self) {
         self.current = None;
     }
 
     /// Takes the oldest queued event.
+    ///
+    /// ```
+    /// # use std::time::{Duration, Instant};
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::request::Request;
+    /// # use zkproto::terminal::session::*;
+    /// # let (now, wait) = (Instant::now(), WaitPolicy { timeout: Duration::from_secs(1), retries: 1 });
+    /// # let mut s = Session::new();
+    /// # s.connect(now, wait);
+    /// # s.on_connect_reply(&Packet::new(ReplyCode::AckOk, 7, 0, &[][..])).unwrap();
+    /// # s.finish();
+    /// let ev = Packet::new(Command::RegEvent, 1, 0, &[0x31, 0x30][..]);
+    /// s.receive(ev.clone());
+    /// assert_eq!(s.pop_event(), Some(ev));
+    /// assert_eq!(s.pop_event(), None);
+    /// ```
     pub fn pop_event(&mut self) -> Option<Packet> {
         self.events.pop_front()
     }
 
     /// Number of queued events.
+    ///
+    /// ```
+    /// # use std::time::{Duration, Instant};
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::request::Request;
+    /// # use zkproto::terminal::session::*;
+    /// # let (now, wait) = (Instant::now(), WaitPolicy { timeout: Duration::from_secs(1), retries: 1 });
+    /// # let mut s = Session::new();
+    /// # s.connect(now, wait);
+    /// # s.on_connect_reply(&Packet::new(ReplyCode::AckOk, 7, 0, &[][..])).unwrap();
+    /// # s.finish();
+    /// assert_eq!(s.pending_events(), 0);
+    /// s.receive(Packet::new(Command::RegEvent, 1, 0, &[][..]));
+    /// s.receive(Packet::new(Command::RegEvent, 8, 0, &[][..]));
+    /// assert_eq!(s.pending_events(), 2);
+    /// ```
     pub fn pending_events(&self) -> usize {
         self.events.len()
     }
 
     /// The acknowledgement for an event (`CMD_ACK_OK` echoing its reply id,
     /// §7.3). It does not consume a reply id.
+    ///
+    /// ```
+    /// # use std::time::{Duration, Instant};
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::request::Request;
+    /// # use zkproto::terminal::session::*;
+    /// # let (now, wait) = (Instant::now(), WaitPolicy { timeout: Duration::from_secs(1), retries: 1 });
+    /// # let mut s = Session::new();
+    /// # s.connect(now, wait);
+    /// # s.on_connect_reply(&Packet::new(ReplyCode::AckOk, 7, 0, &[][..])).unwrap();
+    /// # s.finish();
+    /// let ev = Packet::new(Command::RegEvent, 1, 0x1234, &[][..]);
+    /// let ack = s.event_ack(&ev);
+    /// assert_eq!((ack.reply_code(), ack.session_id, ack.reply_id), (ReplyCode::AckOk, 7, 0x1234));
+    /// assert_eq!(s.send(Request::get_time(), now, wait).reply_id, 1); // no id consumed
+    /// ```
     pub fn event_ack(&self, event: &Packet) -> Packet {
         Packet::new(
             ReplyCode::AckOk,
@@ -406,11 +719,40 @@ impl Session {
     }
 
     /// Records that the caller holds `bytes` of bulk data right now.
+    ///
+    /// ```
+    /// # use std::time::{Duration, Instant};
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::request::Request;
+    /// # use zkproto::terminal::session::*;
+    /// # let (now, wait) = (Instant::now(), WaitPolicy { timeout: Duration::from_secs(1), retries: 1 });
+    /// # let mut s = Session::new();
+    /// # s.connect(now, wait);
+    /// # s.on_connect_reply(&Packet::new(ReplyCode::AckOk, 7, 0, &[][..])).unwrap();
+    /// # s.finish();
+    /// s.note_buffered(65_472);
+    /// s.note_buffered(1_024);
+    /// assert_eq!(s.stats().max_buffered, 65_472);
+    /// ```
     pub fn note_buffered(&mut self, bytes: usize) {
         self.stats.max_buffered = self.stats.max_buffered.max(bytes);
     }
 
     /// Counts a frame dropped for a bad checksum.
+    ///
+    /// ```
+    /// # use std::time::{Duration, Instant};
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::request::Request;
+    /// # use zkproto::terminal::session::*;
+    /// # let (now, wait) = (Instant::now(), WaitPolicy { timeout: Duration::from_secs(1), retries: 1 });
+    /// # let mut s = Session::new();
+    /// # s.connect(now, wait);
+    /// # s.on_connect_reply(&Packet::new(ReplyCode::AckOk, 7, 0, &[][..])).unwrap();
+    /// # s.finish();
+    /// s.note_corrupt();
+    /// assert_eq!(s.stats().corrupt_dropped, 1);
+    /// ```
     pub fn note_corrupt(&mut self) {
         self.stats.corrupt_dropped += 1;
     }
@@ -490,6 +832,15 @@ pub struct Burst {
 
 impl Burst {
     /// A burst answering `command`, delivering at most `limit` bytes.
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::session::Burst;
+    /// # let mut b = Burst::new(Command::ReadBuffer, 6);
+    /// # let prepare = Packet::new(ReplyCode::PrepareData, 7, 2, 6u32.to_le_bytes().to_vec());
+    /// assert_eq!((b.received(), b.announced(), b.is_done()), (0, None, false));
+    /// ```
     pub fn new(command: Command, limit: u32) -> Self {
         Burst {
             command,
@@ -505,27 +856,84 @@ impl Burst {
     }
 
     /// Bytes delivered so far.
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::session::Burst;
+    /// # let mut b = Burst::new(Command::ReadBuffer, 6);
+    /// # let prepare = Packet::new(ReplyCode::PrepareData, 7, 2, 6u32.to_le_bytes().to_vec());
+    /// let step = b.on_packet(&Packet::new(ReplyCode::Data, 7, 2, &b"abc"[..])).unwrap();
+    /// assert_eq!(step.data, Some(Bytes::from_static(b"abc"))); // a direct answer
+    /// assert_eq!(b.received(), 3);
+    /// ```
     pub fn received(&self) -> u32 {
         self.got
     }
 
     /// The size announced by `CMD_PREPARE_DATA`, if any.
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::session::Burst;
+    /// # let mut b = Burst::new(Command::ReadBuffer, 6);
+    /// # let prepare = Packet::new(ReplyCode::PrepareData, 7, 2, 6u32.to_le_bytes().to_vec());
+    /// b.on_packet(&prepare).unwrap();
+    /// assert_eq!(b.announced(), Some(6));
+    /// ```
     pub fn announced(&self) -> Option<u32> {
         self.announced
     }
 
     /// Whether the exchange is over.
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::session::Burst;
+    /// # let mut b = Burst::new(Command::ReadBuffer, 6);
+    /// # let prepare = Packet::new(ReplyCode::PrepareData, 7, 2, 6u32.to_le_bytes().to_vec());
+    /// b.on_packet(&prepare).unwrap();
+    /// assert!(!b.is_done());
+    /// b.on_packet(&Packet::new(ReplyCode::AckOk, 7, 2, &[][..])).unwrap();
+    /// assert!(b.is_done());
+    /// ```
     pub fn is_done(&self) -> bool {
         self.done
     }
 
     /// Marks a packet of this burst as lost (e.g. dropped for a bad
     /// checksum): later data is ignored until the exchange ends.
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::session::Burst;
+    /// # let mut b = Burst::new(Command::ReadBuffer, 6);
+    /// # let prepare = Packet::new(ReplyCode::PrepareData, 7, 2, 6u32.to_le_bytes().to_vec());
+    /// b.on_packet(&prepare).unwrap();
+    /// b.lost_packet(); // e.g. a frame with a bad checksum was dropped
+    /// let step = b.on_packet(&Packet::new(ReplyCode::Data, 0, 2, &b"abc"[..])).unwrap();
+    /// assert_eq!(step.data, None);
+    /// assert_eq!(b.missing(), 6);
+    /// ```
     pub fn lost_packet(&mut self) {
         self.broken = true;
     }
 
     /// Bytes announced but not delivered (0 without an announcement).
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::session::Burst;
+    /// # let mut b = Burst::new(Command::ReadBuffer, 6);
+    /// # let prepare = Packet::new(ReplyCode::PrepareData, 7, 2, 6u32.to_le_bytes().to_vec());
+    /// b.on_packet(&prepare).unwrap();
+    /// b.on_packet(&Packet::new(ReplyCode::Data, 0, 2, &b"abc"[..])).unwrap();
+    /// assert_eq!(b.missing(), 3);
+    /// ```
     pub fn missing(&self) -> u32 {
         self.announced.map_or(0, |a| a.saturating_sub(self.got))
     }
@@ -551,6 +959,19 @@ impl Burst {
     }
 
     /// Feeds one reply packet (already matched by reply id).
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::session::Burst;
+    /// # let mut b = Burst::new(Command::ReadBuffer, 6);
+    /// # let prepare = Packet::new(ReplyCode::PrepareData, 7, 2, 6u32.to_le_bytes().to_vec());
+    /// assert!(!b.on_packet(&prepare).unwrap().done);
+    /// let first = b.on_packet(&Packet::new(ReplyCode::Data, 0, 2, &b"abc"[..])).unwrap();
+    /// assert_eq!(first.data, Some(Bytes::from_static(b"abc")));
+    /// let last = b.on_packet(&Packet::new(ReplyCode::Data, 1, 2, &b"def"[..])).unwrap();
+    /// assert!(last.done); // all 6 announced bytes arrived
+    /// ```
     pub fn on_packet(&mut self, p: &Packet) -> Result<Step, SessionError> {
         if self.done {
             return Ok(Step {
@@ -703,6 +1124,14 @@ pub struct BulkReader {
 
 impl BulkReader {
     /// A reader for `read` with `limits`.
+    ///
+    /// ```
+    /// # use zkproto::terminal::{Packet, ReplyCode};
+    /// # use zkproto::terminal::record::bulk::BulkRead;
+    /// # use zkproto::terminal::session::{BulkLimits, BulkReader};
+    /// # let mut r = BulkReader::new(BulkRead::users(), BulkLimits::default());
+    /// assert_eq!((r.size(), r.delivered(), r.is_complete()), (None, 0, false));
+    /// ```
     pub fn new(read: BulkRead, limits: BulkLimits) -> Self {
         BulkReader {
             read,
@@ -717,32 +1146,104 @@ impl BulkReader {
     }
 
     /// The `1503` request.
+    ///
+    /// ```
+    /// # use zkproto::terminal::{Packet, ReplyCode};
+    /// # use zkproto::terminal::record::bulk::BulkRead;
+    /// # use zkproto::terminal::session::{BulkLimits, BulkReader};
+    /// # let mut r = BulkReader::new(BulkRead::users(), BulkLimits::default());
+    /// let req = r.prepare_request();
+    /// assert_eq!(req.command, zkproto::terminal::Command::PrepareBuffer);
+    /// assert_eq!(BulkRead::parse(&req.data).unwrap(), BulkRead::users());
+    /// ```
     pub fn prepare_request(&self) -> Request {
         Request::raw(Command::PrepareBuffer, self.read.encode())
     }
 
     /// `CMD_FREE_DATA`, to send once the data is in (or after a failure).
+    ///
+    /// ```
+    /// # use zkproto::terminal::{Packet, ReplyCode};
+    /// # use zkproto::terminal::record::bulk::BulkRead;
+    /// # use zkproto::terminal::session::{BulkLimits, BulkReader};
+    /// # let mut r = BulkReader::new(BulkRead::users(), BulkLimits::default());
+    /// assert_eq!(r.free_request().command, zkproto::terminal::Command::FreeData);
+    /// ```
     pub fn free_request(&self) -> Request {
         Request::free_data()
     }
 
     /// The buffer size, once known.
+    ///
+    /// ```
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::record::bulk::{BufferDescriptor, BulkRead};
+    /// # use zkproto::terminal::session::{BulkLimits, BulkReader};
+    /// # let buffer = b"\x04\0\0\0abcd";
+    /// # let mut r = BulkReader::new(BulkRead::users(), BulkLimits::default());
+    /// # let desc = BufferDescriptor::for_buffer(buffer);
+    /// # r.on_packet(&Packet::new(ReplyCode::AckOk, 1, 1, desc.encode())).unwrap();
+    /// assert_eq!(r.size(), Some(8));
+    /// ```
     pub fn size(&self) -> Option<u32> {
         self.size
     }
 
     /// The buffer hash from the descriptor (not sent with direct replies).
+    ///
+    /// ```
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::record::bulk::{BufferDescriptor, BulkRead};
+    /// # use zkproto::terminal::session::{BulkLimits, BulkReader};
+    /// # let buffer = b"\x04\0\0\0abcd";
+    /// # let mut r = BulkReader::new(BulkRead::users(), BulkLimits::default());
+    /// # let desc = BufferDescriptor::for_buffer(buffer);
+    /// # r.on_packet(&Packet::new(ReplyCode::AckOk, 1, 1, desc.encode())).unwrap();
+    /// assert_eq!(r.hash(), Some(desc.hash));
+    /// // A direct CMD_DATA answer carries no hash.
+    /// let mut direct = BulkReader::new(BulkRead::users(), BulkLimits::default());
+    /// direct.on_packet(&Packet::new(ReplyCode::Data, 1, 1, &buffer[..])).unwrap();
+    /// assert_eq!((direct.size(), direct.hash()), (Some(8), None));
+    /// ```
     pub fn hash(&self) -> Option<u32> {
         self.hash
     }
 
     /// Bytes delivered so far, in order.
+    ///
+    /// ```
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::record::bulk::{BufferDescriptor, BulkRead};
+    /// # use zkproto::terminal::session::{BulkLimits, BulkReader};
+    /// # let buffer = b"\x04\0\0\0abcd";
+    /// # let mut r = BulkReader::new(BulkRead::users(), BulkLimits::default());
+    /// # let desc = BufferDescriptor::for_buffer(buffer);
+    /// # r.on_packet(&Packet::new(ReplyCode::AckOk, 1, 1, desc.encode())).unwrap();
+    /// r.next_request().unwrap();
+    /// r.on_packet(&Packet::new(ReplyCode::Data, 1, 2, &buffer[..5])).unwrap();
+    /// assert_eq!(r.delivered(), 5);
+    /// ```
     pub fn delivered(&self) -> u32 {
         self.delivered
     }
 
     /// Marks a packet of the current exchange as lost; the rest of the
     /// chunk will be asked for again.
+    ///
+    /// ```
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::record::bulk::{BufferDescriptor, BulkRead};
+    /// # use zkproto::terminal::session::{BulkLimits, BulkReader};
+    /// # let buffer = b"\x04\0\0\0abcd";
+    /// # let mut r = BulkReader::new(BulkRead::users(), BulkLimits::default());
+    /// # let desc = BufferDescriptor::for_buffer(buffer);
+    /// # r.on_packet(&Packet::new(ReplyCode::AckOk, 1, 1, desc.encode())).unwrap();
+    /// r.next_request().unwrap();
+    /// r.on_packet(&Packet::new(ReplyCode::PrepareData, 1, 2, 8u32.to_le_bytes().to_vec())).unwrap();
+    /// r.lost_packet();
+    /// let step = r.on_packet(&Packet::new(ReplyCode::Data, 0, 2, &buffer[..])).unwrap();
+    /// assert_eq!((step.data, r.delivered()), (None, 0));
+    /// ```
     pub fn lost_packet(&mut self) {
         if let Some(c) = &mut self.chunk {
             c.lost_packet();
@@ -752,6 +1253,20 @@ impl BulkReader {
     /// Whether the current chunk's reply has started (an announcement or
     /// data arrived). A timeout then means the rest of the burst was lost:
     /// it is better asked for again than waited for.
+    ///
+    /// ```
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::record::bulk::{BufferDescriptor, BulkRead};
+    /// # use zkproto::terminal::session::{BulkLimits, BulkReader};
+    /// # let buffer = b"\x04\0\0\0abcd";
+    /// # let mut r = BulkReader::new(BulkRead::users(), BulkLimits::default());
+    /// # let desc = BufferDescriptor::for_buffer(buffer);
+    /// # r.on_packet(&Packet::new(ReplyCode::AckOk, 1, 1, desc.encode())).unwrap();
+    /// r.next_request().unwrap();
+    /// assert!(!r.chunk_started());
+    /// r.on_packet(&Packet::new(ReplyCode::PrepareData, 1, 2, 8u32.to_le_bytes().to_vec())).unwrap();
+    /// assert!(r.chunk_started());
+    /// ```
     pub fn chunk_started(&self) -> bool {
         self.chunk
             .as_ref()
@@ -760,6 +1275,22 @@ impl BulkReader {
 
     /// Ends the current chunk's exchange early (its missing bytes will be
     /// asked for by [`next_request`](Self::next_request)).
+    ///
+    /// ```
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::record::bulk::{BufferDescriptor, BulkRead};
+    /// # use zkproto::terminal::session::{BulkLimits, BulkReader};
+    /// # let buffer = b"\x04\0\0\0abcd";
+    /// # let mut r = BulkReader::new(BulkRead::users(), BulkLimits::default());
+    /// # let desc = BufferDescriptor::for_buffer(buffer);
+    /// # r.on_packet(&Packet::new(ReplyCode::AckOk, 1, 1, desc.encode())).unwrap();
+    /// r.next_request().unwrap();
+    /// r.on_packet(&Packet::new(ReplyCode::PrepareData, 1, 2, 8u32.to_le_bytes().to_vec())).unwrap();
+    /// r.on_packet(&Packet::new(ReplyCode::Data, 0, 2, &buffer[..3])).unwrap();
+    /// r.abandon_chunk(); // the rest of the burst timed out
+    /// let again = r.next_request().unwrap().unwrap();
+    /// assert_eq!(&again.data[..], &[3, 0, 0, 0, 5, 0, 0, 0][..]); // offset 3, 5 bytes
+    /// ```
     pub fn abandon_chunk(&mut self) {
         if let Some(c) = &mut self.chunk {
             c.done = true;
@@ -767,16 +1298,57 @@ impl BulkReader {
     }
 
     /// Chunk re-requests made so far.
+    ///
+    /// ```
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::record::bulk::{BufferDescriptor, BulkRead};
+    /// # use zkproto::terminal::session::{BulkLimits, BulkReader};
+    /// # let buffer = b"\x04\0\0\0abcd";
+    /// # let mut r = BulkReader::new(BulkRead::users(), BulkLimits::default());
+    /// # let desc = BufferDescriptor::for_buffer(buffer);
+    /// # r.on_packet(&Packet::new(ReplyCode::AckOk, 1, 1, desc.encode())).unwrap();
+    /// r.next_request().unwrap();
+    /// r.on_packet(&Packet::new(ReplyCode::Data, 1, 2, &buffer[..3])).unwrap();
+    /// r.abandon_chunk();
+    /// assert_eq!(r.retries(), 0);
+    /// r.next_request().unwrap(); // asks for the 5 missing bytes
+    /// assert_eq!(r.retries(), 1);
+    /// ```
     pub fn retries(&self) -> u32 {
         self.retries
     }
 
     /// Whether every byte has been delivered.
+    ///
+    /// ```
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::record::bulk::{BufferDescriptor, BulkRead};
+    /// # use zkproto::terminal::session::{BulkLimits, BulkReader};
+    /// # let buffer = b"\x04\0\0\0abcd";
+    /// # let mut r = BulkReader::new(BulkRead::users(), BulkLimits::default());
+    /// # let desc = BufferDescriptor::for_buffer(buffer);
+    /// # r.on_packet(&Packet::new(ReplyCode::AckOk, 1, 1, desc.encode())).unwrap();
+    /// assert!(!r.is_complete());
+    /// r.next_request().unwrap();
+    /// r.on_packet(&Packet::new(ReplyCode::Data, 1, 2, &buffer[..])).unwrap();
+    /// assert!(r.is_complete());
+    /// ```
     pub fn is_complete(&self) -> bool {
         self.phase == Phase::Done
     }
 
     /// Feeds one reply to the current request (matched by reply id).
+    ///
+    /// ```
+    /// # use zkproto::terminal::{Packet, ReplyCode};
+    /// # use zkproto::terminal::record::bulk::BulkRead;
+    /// # use zkproto::terminal::session::{BulkLimits, BulkReader};
+    /// # let mut r = BulkReader::new(BulkRead::users(), BulkLimits::default());
+    /// // A small buffer may come back directly as CMD_DATA.
+    /// let step = r.on_packet(&Packet::new(ReplyCode::Data, 1, 1, &b"\x00\0\0\0"[..])).unwrap();
+    /// assert!(step.done && r.is_complete());
+    /// assert_eq!(step.data.as_deref(), Some(&b"\x00\0\0\0"[..]));
+    /// ```
     pub fn on_packet(&mut self, p: &Packet) -> Result<Step, SessionError> {
         match self.phase {
             Phase::Prepare => self.on_prepare_reply(p),
@@ -870,6 +1442,21 @@ impl BulkReader {
     /// The next `1504` request, or `None` when every byte has arrived.
     /// A chunk that ended short is asked for again from its first missing
     /// byte, at most `chunk_retries` times in total.
+    ///
+    /// ```
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::record::bulk::{BufferDescriptor, BulkRead};
+    /// # use zkproto::terminal::session::{BulkLimits, BulkReader};
+    /// # let buffer = b"\x04\0\0\0abcd";
+    /// # let mut r = BulkReader::new(BulkRead::users(), BulkLimits::default());
+    /// # let desc = BufferDescriptor::for_buffer(buffer);
+    /// # r.on_packet(&Packet::new(ReplyCode::AckOk, 1, 1, desc.encode())).unwrap();
+    /// let req = r.next_request().unwrap().unwrap();
+    /// assert_eq!(req.command, Command::ReadBuffer);
+    /// assert_eq!(&req.data[..], &[0, 0, 0, 0, 8, 0, 0, 0][..]); // offset 0, 8 bytes
+    /// r.on_packet(&Packet::new(ReplyCode::Data, 1, 2, &buffer[..])).unwrap();
+    /// assert_eq!(r.next_request(), Ok(None));
+    /// ```
     pub fn next_request(&mut self) -> Result<Option<Request>, SessionError> {
         let Some(size) = self.size else {
             return Err(SessionError::Unexpected {
@@ -925,21 +1512,50 @@ pub struct RecordSplitter {
 
 impl RecordSplitter {
     /// A splitter at the start of a table buffer.
+    ///
+    /// ```
+    /// use zkproto::terminal::session::RecordSplitter;
+    /// let s = RecordSplitter::new();
+    /// assert_eq!((s.total(), s.record_bytes(), s.buffered()), (None, 0, 0));
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// The `total` prefix, once read.
+    ///
+    /// ```
+    /// # use zkproto::terminal::session::RecordSplitter;
+    /// # let mut s = RecordSplitter::new();
+    /// s.push(&[2, 0], |_| Ok(4), |_| {}).unwrap();
+    /// assert_eq!(s.total(), None); // the prefix is incomplete
+    /// s.push(&[0, 0], |_| Ok(4), |_| {}).unwrap();
+    /// assert_eq!(s.total(), Some(2));
+    /// ```
     pub fn total(&self) -> Option<u32> {
         self.total
     }
 
     /// Record bytes consumed so far (whole records and the carried part).
+    ///
+    /// ```
+    /// # use zkproto::terminal::session::RecordSplitter;
+    /// # let mut s = RecordSplitter::new();
+    /// s.push(&[8, 0, 0, 0, 1, 2, 3, 4, 5], |_| Ok(4), |_| {}).unwrap();
+    /// assert_eq!(s.record_bytes(), 5);
+    /// ```
     pub fn record_bytes(&self) -> u64 {
         self.seen
     }
 
     /// Bytes held between calls (prefix or partial record).
+    ///
+    /// ```
+    /// # use zkproto::terminal::session::RecordSplitter;
+    /// # let mut s = RecordSplitter::new();
+    /// s.push(&[8, 0, 0, 0, 1, 2, 3, 4, 5], |_| Ok(4), |_| {}).unwrap();
+    /// assert_eq!(s.buffered(), 1); // one byte of the second record
+    /// ```
     pub fn buffered(&self) -> usize {
         self.head.len() + self.carry.len()
     }
@@ -947,6 +1563,15 @@ impl RecordSplitter {
     /// Feeds a piece. `layout` is called once with the total to choose the
     /// record length; `each` is called for every whole record. Bytes past
     /// `total` are ignored.
+    ///
+    /// ```
+    /// # use zkproto::terminal::session::RecordSplitter;
+    /// # let mut s = RecordSplitter::new();
+    /// let mut records = 0;
+    /// s.push(&[4, 0, 0, 0, 9, 9], |total| Ok(if total == 4 { 2 } else { 4 }), |_| records += 1).unwrap();
+    /// s.push(&[9, 9, 7, 7], |_| unreachable!(), |_| records += 1).unwrap(); // 7 7: past total
+    /// assert_eq!(records, 2);
+    /// ```
     pub fn push(
         &mut self,
         mut piece: &[u8],
@@ -995,6 +1620,15 @@ impl RecordSplitter {
     }
 
     /// Checks that the buffer ended on a record boundary after `total` bytes.
+    ///
+    /// ```
+    /// # use zkproto::terminal::session::RecordSplitter;
+    /// # let mut s = RecordSplitter::new();
+    /// s.push(&[8, 0, 0, 0, 1, 2, 3], |_| Ok(4), |_| {}).unwrap();
+    /// assert!(s.finish().is_err()); // 3 of 8 bytes
+    /// s.push(&[4, 5, 6, 7, 8], |_| Ok(4), |_| {}).unwrap();
+    /// assert!(s.finish().is_ok());
+    /// ```
     pub fn finish(&self) -> Result<(), RecordError> {
         let Some(total) = self.total else {
             return Err(RecordError::Truncated {

@@ -55,21 +55,51 @@ impl std::fmt::Debug for StreamOptions {
 
 impl StreamOptions {
     /// No filter, no callback.
+    ///
+    /// ```
+    /// # use zkproto::terminal::client::StreamOptions;
+    /// # use zkproto::terminal::record::DeviceTime;
+    /// assert_eq!(StreamOptions::new().get_since(), None);
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
     /// Keep only records at or after `t` (compared field by field; the
     /// device clock has no time zone).
+    ///
+    /// ```
+    /// # use zkproto::terminal::client::StreamOptions;
+    /// # use zkproto::terminal::record::DeviceTime;
+    /// let t = DeviceTime::new(2024, 6, 1, 8, 0, 0);
+    /// assert_eq!(StreamOptions::new().since(t).get_since(), Some(t));
+    /// ```
     pub fn since(mut self, t: DeviceTime) -> Self {
         self.since = Some(t);
         self
     }
     /// Calls `f` after every received piece of data.
+    ///
+    /// ```
+    /// # use zkproto::terminal::client::StreamOptions;
+    /// # use zkproto::terminal::record::DeviceTime;
+    /// use std::sync::{Arc, atomic::{AtomicU64, Ordering}};
+    /// let seen = Arc::new(AtomicU64::new(0));
+    /// let s = seen.clone();
+    /// let o = StreamOptions::new().progress(move |p| s.store(p.bytes_done, Ordering::Relaxed));
+    /// assert!(format!("{o:?}").contains("progress: true"));
+    /// ```
     pub fn progress(mut self, f: impl Fn(&Progress) + Send + Sync + 'static) -> Self {
         self.progress = Some(Arc::new(f));
         self
     }
     /// The `since` filter.
+    ///
+    /// ```
+    /// # use zkproto::terminal::client::StreamOptions;
+    /// # use zkproto::terminal::record::DeviceTime;
+    /// let o = StreamOptions::new().since(DeviceTime::new(2025, 1, 31, 23, 59, 59));
+    /// assert_eq!(o.get_since().map(|t| t.day), Some(31));
+    /// ```
     pub fn get_since(&self) -> Option<DeviceTime> {
         self.since
     }

@@ -129,6 +129,13 @@ fn timeout_message(waiting_for: &str, after: &Duration) -> String {
 impl Error {
     /// Whether the terminal answered and said no (refusal, unknown command,
     /// missing comm key, wrong user).
+    ///
+    /// ```
+    /// # use zkproto::terminal::client::Error;
+    /// assert!(Error::UserNotFound("1001".into()).is_refusal());
+    /// assert!(Error::Unauthorized { key_sent: true }.is_refusal());
+    /// assert!(!Error::Closed { during: "CMD_GET_TIME".into() }.is_refusal());
+    /// ```
     pub fn is_refusal(&self) -> bool {
         matches!(
             self,
@@ -141,6 +148,14 @@ impl Error {
 
     /// Whether the failure is the network's or the peer's silence (worth a
     /// reconnect and retry).
+    ///
+    /// ```
+    /// # use zkproto::terminal::client::Error;
+    /// use std::time::Duration;
+    /// let t = Error::Timeout { waiting_for: "CMD_GET_TIME".into(), after: Duration::from_secs(5) };
+    /// assert!(t.is_network());
+    /// assert!(!Error::UserNotFound("1001".into()).is_network());
+    /// ```
     pub fn is_network(&self) -> bool {
         matches!(
             self,

@@ -175,6 +175,15 @@ pub struct Supervisor {
 
 impl Supervisor {
     /// A supervisor for `addr` (`"host:port"`).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use zkproto::terminal::EventMask;
+    /// # use zkproto::terminal::client::{Options, Supervisor};
+    /// // Nothing connects until the stream is polled.
+    /// let s = Supervisor::new("10.0.0.5:4370", Options::new(), EventMask::all());
+    /// assert!(format!("{s:?}").contains("10.0.0.5:4370"));
+    /// ```
     pub fn new(addr: impl ToString, options: Options, mask: EventMask) -> Self {
         Supervisor {
             addr: addr.to_string(),
@@ -186,6 +195,16 @@ impl Supervisor {
     }
 
     /// Sets the first and the largest delay between reconnection attempts.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use zkproto::terminal::EventMask;
+    /// # use zkproto::terminal::client::{Options, Supervisor};
+    /// let s = Supervisor::new("10.0.0.5:4370", Options::new(), EventMask::all())
+    ///     .backoff(Duration::from_secs(2), Duration::from_secs(1));
+    /// // The largest delay is raised to the first.
+    /// assert!(format!("{s:?}").contains("min_backoff: 2s, max_backoff: 2s"));
+    /// ```
     pub fn backoff(mut self, min: Duration, max: Duration) -> Self {
         self.min_backoff = min;
         self.max_backoff = max.max(min);
@@ -208,6 +227,23 @@ impl Supervisor {
     }
 
     /// The supervised stream; it never ends on its own.
+    ///
+    /// ```no_run
+    /// # use std::time::Duration;
+    /// # use zkproto::terminal::EventMask;
+    /// # use zkproto::terminal::client::{Options, Supervisor};
+    /// use futures_util::StreamExt;
+    /// use zkproto::terminal::client::SupervisedEvent;
+    /// # async fn run() {
+    /// let sup = Supervisor::new("10.0.0.5:4370", Options::new(), EventMask::all());
+    /// let mut events = std::pin::pin!(sup.into_stream());
+    /// while let Some(item) = events.next().await {
+    ///     if let SupervisedEvent::Event(ev) = item {
+    ///         println!("{ev:?}");
+    ///     }
+    /// }
+    /// # }
+    /// ```
     pub fn into_stream(self) -> impl Stream<Item = SupervisedEvent> + Send + 'static {
         struct St {
             sup: Supervisor,

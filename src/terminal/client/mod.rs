@@ -273,33 +273,127 @@ impl Client {
     }
 
     /// The transport in use.
+    ///
+    /// ```
+    /// # use zkproto::terminal::client::{Client, Options, Transport};
+    /// # use zkproto::terminal::sim::{SimConfig, Simulator};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = Simulator::new(SimConfig::default());
+    /// # let server = sim.serve(Some("127.0.0.1:0".parse()?), None).await?;
+    /// # let addr = server.tcp_addr().unwrap();
+    /// let dev = Client::connect(addr, Options::new().transport(Transport::Tcp)).await?;
+    /// assert_eq!(dev.transport(), Transport::Tcp);
+    /// # dev.disconnect().await?;
+    /// # server.shutdown().await;
+    /// # Ok(()) }
+    /// ```
     pub fn transport(&self) -> Transport {
         self.link.kind()
     }
 
     /// The peer address (when connected by address).
+    ///
+    /// ```
+    /// # use zkproto::terminal::client::{Client, Options, Transport};
+    /// # use zkproto::terminal::sim::{SimConfig, Simulator};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = Simulator::new(SimConfig::default());
+    /// # let server = sim.serve(None, Some("127.0.0.1:0".parse()?)).await?;
+    /// let addr = server.udp_addr().unwrap();
+    /// let dev = Client::connect(addr, Options::new().transport(Transport::Udp)).await?;
+    /// assert_eq!(dev.peer(), Some(addr));
+    /// # dev.disconnect().await?;
+    /// # server.shutdown().await;
+    /// # Ok(()) }
+    /// ```
     pub fn peer(&self) -> Option<SocketAddr> {
         self.peer
     }
 
     /// The session id the device assigned.
+    ///
+    /// ```
+    /// # use zkproto::terminal::client::{Client, Options, Transport};
+    /// # use zkproto::terminal::sim::{SimConfig, Simulator};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = Simulator::new(SimConfig::default());
+    /// # let server = sim.serve(Some("127.0.0.1:0".parse()?), None).await?;
+    /// # let addr = server.tcp_addr().unwrap();
+    /// let dev = Client::connect(addr, Options::new().transport(Transport::Tcp)).await?;
+    /// assert_ne!(dev.session_id(), 0); // assigned in the connect reply
+    /// # dev.disconnect().await?;
+    /// # server.shutdown().await;
+    /// # Ok(()) }
+    /// ```
     pub fn session_id(&self) -> u16 {
         self.session.session_id()
     }
 
     /// The options in use.
+    ///
+    /// ```
+    /// # use zkproto::terminal::client::{Client, Options, Transport};
+    /// # use zkproto::terminal::sim::{SimConfig, Simulator};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = Simulator::new(SimConfig::default());
+    /// # let server = sim.serve(Some("127.0.0.1:0".parse()?), None).await?;
+    /// # let addr = server.tcp_addr().unwrap();
+    /// let dev = Client::connect(addr, Options::new().transport(Transport::Tcp).chunk_size(4096)).await?;
+    /// assert_eq!(dev.options().effective_chunk_size(dev.transport()), 4096);
+    /// # dev.disconnect().await?;
+    /// # server.shutdown().await;
+    /// # Ok(()) }
+    /// ```
     pub fn options(&self) -> &Options {
         &self.options
     }
 
     /// Session counters: retransmissions, stale packets discarded, events,
     /// and the most bulk-data bytes held at once (`max_buffered`).
+    ///
+    /// ```
+    /// # use zkproto::terminal::client::{Client, Options, Transport};
+    /// # use zkproto::terminal::sim::{SimConfig, Simulator};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = Simulator::new(SimConfig::default());
+    /// # let server = sim.serve(Some("127.0.0.1:0".parse()?), None).await?;
+    /// # let addr = server.tcp_addr().unwrap();
+    /// let mut dev = Client::connect(addr, Options::new().transport(Transport::Tcp)).await?;
+    /// dev.firmware_version().await?;
+    /// let st = dev.stats();
+    /// assert_eq!((st.requests, st.retransmissions), (2, 0)); // connect + version
+    /// # dev.disconnect().await?;
+    /// # server.shutdown().await;
+    /// # Ok(()) }
+    /// ```
     pub fn stats(&self) -> SessionStats {
         self.session.stats()
     }
 
     /// The user-record layout detected from the device's user table, once
     /// a user list was read.
+    ///
+    /// ```
+    /// # use zkproto::terminal::client::{Client, Options, Transport};
+    /// # use zkproto::terminal::sim::{SimConfig, Simulator};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = Simulator::new(SimConfig { users: 2, ..SimConfig::default() });
+    /// # let server = sim.serve(Some("127.0.0.1:0".parse()?), None).await?;
+    /// # let addr = server.tcp_addr().unwrap();
+    /// let mut dev = Client::connect(addr, Options::new().transport(Transport::Tcp)).await?;
+    /// assert_eq!(dev.user_layout(), None);
+    /// assert_eq!(dev.users().await?.len(), 2);
+    /// assert!(dev.user_layout().is_some());
+    /// # dev.disconnect().await?;
+    /// # server.shutdown().await;
+    /// # Ok(()) }
+    /// ```
     pub fn user_layout(&self) -> Option<UserLayout> {
         self.user_layout
     }

@@ -79,6 +79,13 @@ impl Options {
     /// can say "this is an access panel" instead of "timeout". On by default.
     /// The probe makes the probing socket the panel's current client, which
     /// is why it runs only after the terminal protocol has failed.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use zkproto::terminal::client::{Options, Transport};
+    /// let o = Options::new().detect_panel(false);
+    /// assert!(format!("{o:?}").contains("detect_panel: false"));
+    /// ```
     pub fn detect_panel(mut self, on: bool) -> Self {
         self.detect_panel = on;
         self
@@ -86,15 +93,36 @@ impl Options {
     /// The defaults: `Transport::Auto`, no comm key, 5 s per request, 10 s
     /// per bulk packet, 3 s to connect, 3 UDP retransmissions, UTF-8 text,
     /// 64 MiB bulk limit, unlock in tenths of a second, door byte 1 = open.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use zkproto::terminal::client::{Options, Transport};
+    /// let o = Options::new();
+    /// assert_eq!(o.get_transport(), Transport::Auto);
+    /// assert_eq!(o.effective_chunk_size(Transport::Tcp), 0xFFC0);
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
     /// Sets the transport.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use zkproto::terminal::client::{Options, Transport};
+    /// assert_eq!(Options::new().transport(Transport::Udp).get_transport(), Transport::Udp);
+    /// ```
     pub fn transport(mut self, t: Transport) -> Self {
         self.transport = t;
         self
     }
     /// Sets the comm key (device option `ComKey`); 0 means none.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use zkproto::terminal::client::{Options, Transport};
+    /// let o = Options::new().comm_key(20_240_101);
+    /// assert!(!format!("{o:?}").contains("20240101")); // the key is never shown
+    /// ```
     pub fn comm_key(mut self, key: u32) -> Self {
         self.comm_key = if key == 0 {
             None
@@ -104,82 +132,198 @@ impl Options {
         self
     }
     /// Time allowed for each reply (per attempt on UDP).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use zkproto::terminal::client::{Options, Transport};
+    /// let o = Options::new().timeout(Duration::from_millis(1500));
+    /// assert!(format!("{o:?}").contains("timeout: 1.5s"));
+    /// ```
     pub fn timeout(mut self, t: Duration) -> Self {
         self.timeout = t;
         self
     }
     /// Time allowed between two packets of a bulk transfer.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use zkproto::terminal::client::{Options, Transport};
+    /// let o = Options::new().chunk_timeout(Duration::from_secs(30));
+    /// assert!(format!("{o:?}").contains("chunk_timeout: 30s"));
+    /// ```
     pub fn chunk_timeout(mut self, t: Duration) -> Self {
         self.chunk_timeout = t;
         self
     }
     /// Time allowed to open the TCP connection and for the connect reply.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use zkproto::terminal::client::{Options, Transport};
+    /// let o = Options::new().connect_timeout(Duration::from_secs(1));
+    /// assert!(format!("{o:?}").contains("connect_timeout: 1s"));
+    /// ```
     pub fn connect_timeout(mut self, t: Duration) -> Self {
         self.connect_timeout = t;
         self
     }
     /// UDP retransmissions of an unanswered request (same reply id), and
     /// re-requests of a bulk chunk that lost packets.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use zkproto::terminal::client::{Options, Transport};
+    /// let o = Options::new().transport(Transport::Udp).retries(0);
+    /// assert!(format!("{o:?}").contains("retries: 0"));
+    /// ```
     pub fn retries(mut self, n: u32) -> Self {
         self.retries = n;
         self
     }
     /// Text encoding of names and user ids (GBK on Chinese firmware).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use zkproto::terminal::client::{Options, Transport};
+    /// use zkproto::terminal::record::TextEncoding;
+    /// assert_eq!(Options::new().encoding(TextEncoding::Gbk).get_encoding(), TextEncoding::Gbk);
+    /// ```
     pub fn encoding(mut self, e: TextEncoding) -> Self {
         self.encoding = e;
         self
     }
     /// Bytes per `1504` bulk chunk (default TCP 0xFFC0, UDP 16384).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use zkproto::terminal::client::{Options, Transport};
+    /// let o = Options::new().chunk_size(8192);
+    /// assert_eq!(o.effective_chunk_size(Transport::Tcp), 8192);
+    /// assert_eq!(Options::new().chunk_size(0).effective_chunk_size(Transport::Udp), 1);
+    /// ```
     pub fn chunk_size(mut self, n: u32) -> Self {
         self.chunk_size = Some(n.max(1));
         self
     }
     /// Largest TCP frame accepted.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use zkproto::terminal::client::{Options, Transport};
+    /// let o = Options::new().max_packet(1 << 20);
+    /// assert!(format!("{o:?}").contains("max_packet: 1048576"));
+    /// ```
     pub fn max_packet(mut self, n: usize) -> Self {
         self.max_packet = n;
         self
     }
     /// Largest bulk buffer accepted from a device (checked before allocating).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use zkproto::terminal::client::{Options, Transport};
+    /// let o = Options::new().max_bulk(4 << 20);
+    /// assert!(format!("{o:?}").contains("max_bulk: 4194304"));
+    /// ```
     pub fn max_bulk(mut self, n: u32) -> Self {
         self.max_bulk = n;
         self
     }
     /// Unit of the `CMD_UNLOCK` duration (§8.1).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use zkproto::terminal::client::{Options, Transport};
+    /// use zkproto::terminal::record::door::UnlockUnit;
+    /// let o = Options::new().unlock_unit(UnlockUnit::Seconds);
+    /// assert!(format!("{o:?}").contains("unlock_unit: Seconds"));
+    /// ```
     pub fn unlock_unit(mut self, u: UnlockUnit) -> Self {
         self.unlock_unit = u;
         self
     }
     /// Polarity of the door-state byte (§8.2).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use zkproto::terminal::client::{Options, Transport};
+    /// use zkproto::terminal::record::door::DoorPolarity;
+    /// let o = Options::new().door_polarity(DoorPolarity::ZeroIsOpen);
+    /// assert!(format!("{o:?}").contains("door_polarity: ZeroIsOpen"));
+    /// ```
     pub fn door_polarity(mut self, p: DoorPolarity) -> Self {
         self.door_polarity = p;
         self
     }
     /// Accept packets with a bad checksum (logged) instead of dropping them.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use zkproto::terminal::client::{Options, Transport};
+    /// let o = Options::new().lenient_checksum(true);
+    /// assert!(format!("{o:?}").contains("lenient_checksum: true"));
+    /// ```
     pub fn lenient_checksum(mut self, on: bool) -> Self {
         self.lenient_checksum = on;
         self
     }
     /// Log every frame's hex at `trace` level (default on; authentication
     /// and user-record frames are never logged).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use zkproto::terminal::client::{Options, Transport};
+    /// let o = Options::new().trace_frames(false);
+    /// assert!(format!("{o:?}").contains("trace_frames: false"));
+    /// ```
     pub fn trace_frames(mut self, on: bool) -> Self {
         self.trace_frames = on;
         self
     }
     /// Idle time after which an event stream checks the device is still there.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use zkproto::terminal::client::{Options, Transport};
+    /// let o = Options::new().keepalive(Duration::from_secs(10));
+    /// assert!(format!("{o:?}").contains("keepalive: 10s"));
+    /// ```
     pub fn keepalive(mut self, t: Duration) -> Self {
         self.keepalive = t;
         self
     }
 
     /// The configured transport.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use zkproto::terminal::client::{Options, Transport};
+    /// assert_eq!(Options::new().get_transport(), Transport::Auto);
+    /// assert_eq!(Options::new().transport(Transport::Tcp).get_transport(), Transport::Tcp);
+    /// ```
     pub fn get_transport(&self) -> Transport {
         self.transport
     }
     /// The configured text encoding.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use zkproto::terminal::client::{Options, Transport};
+    /// use zkproto::terminal::record::TextEncoding;
+    /// assert_eq!(Options::new().get_encoding(), TextEncoding::Utf8);
+    /// ```
     pub fn get_encoding(&self) -> TextEncoding {
         self.encoding
     }
     /// The chunk size used on `transport`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use zkproto::terminal::client::{Options, Transport};
+    /// let o = Options::new();
+    /// assert_eq!(o.effective_chunk_size(Transport::Tcp), 0xFFC0);
+    /// assert_eq!(o.effective_chunk_size(Transport::Udp), 16 * 1024);
+    /// ```
     pub fn effective_chunk_size(&self, transport: Transport) -> u32 {
         self.chunk_size.unwrap_or(match transport {
             Transport::Udp => 16 * 1024,

@@ -47,6 +47,14 @@ impl fmt::Debug for NewUser {
 
 impl NewUser {
     /// A normal user with this user id, no name, password or card, group 1.
+    ///
+    /// ```
+    /// # use zkproto::terminal::client::NewUser;
+    /// # use zkproto::terminal::record::user::Privilege;
+    /// let u = NewUser::new("1001");
+    /// assert_eq!((u.user_id.as_str(), u.privilege, u.card, u.group), ("1001", Privilege::USER, 0, 1));
+    /// assert!(u.name.is_empty() && u.password.is_none());
+    /// ```
     pub fn new(user_id: impl Into<String>) -> Self {
         NewUser {
             user_id: user_id.into(),
@@ -58,26 +66,58 @@ impl NewUser {
         }
     }
     /// Sets the name.
+    ///
+    /// ```
+    /// # use zkproto::terminal::client::NewUser;
+    /// # use zkproto::terminal::record::user::Privilege;
+    /// assert_eq!(NewUser::new("7").name("Ada Lovelace").name, "Ada Lovelace");
+    /// ```
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = name.into();
         self
     }
     /// Sets the password.
+    ///
+    /// ```
+    /// # use zkproto::terminal::client::NewUser;
+    /// # use zkproto::terminal::record::user::Privilege;
+    /// let u = NewUser::new("7").password("4711");
+    /// assert_eq!(u.password.as_deref(), Some("4711"));
+    /// assert!(!format!("{u:?}").contains("4711")); // redacted
+    /// ```
     pub fn password(mut self, pin: impl Into<String>) -> Self {
         self.password = Some(pin.into());
         self
     }
     /// Sets the card number.
+    ///
+    /// ```
+    /// # use zkproto::terminal::client::NewUser;
+    /// # use zkproto::terminal::record::user::Privilege;
+    /// assert_eq!(NewUser::new("7").card(12_345_678).card, 12_345_678);
+    /// ```
     pub fn card(mut self, card: u32) -> Self {
         self.card = card;
         self
     }
     /// Sets the privilege.
+    ///
+    /// ```
+    /// # use zkproto::terminal::client::NewUser;
+    /// # use zkproto::terminal::record::user::Privilege;
+    /// assert_eq!(NewUser::new("1").privilege(Privilege::ADMIN).privilege, Privilege::ADMIN);
+    /// ```
     pub fn privilege(mut self, p: Privilege) -> Self {
         self.privilege = p;
         self
     }
     /// Sets the group.
+    ///
+    /// ```
+    /// # use zkproto::terminal::client::NewUser;
+    /// # use zkproto::terminal::record::user::Privilege;
+    /// assert_eq!(NewUser::new("7").group(3).group, 3);
+    /// ```
     pub fn group(mut self, g: u8) -> Self {
         self.group = g;
         self
