@@ -12,115 +12,15 @@
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+mod common;
+use common::{Run, bin, closed_port, wait_with_deadline};
 
 // ---------------------------------------------------------------- harness
 
-/// `target/<profile>` of this test executable.
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("target/<profile> directory")
-        .to_path_buf()
-}
-
-fn features() -> String {
-    let mut f = vec!["client", "simulator"];
-    if cfg!(feature = "serde") {
-        f.push("serde");
-    }
-    if cfg!(feature = "chrono") {
-        f.push("chrono");
-    }
-    f.join(",")
-}
-
-/// Builds `zkctl` and `zksim` once per test run.
-fn built() -> &'static PathBuf {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = profile_dir();
-        let target = dir.parent().expect("target directory").to_path_buf();
-        let mut cmd = Command::new(option_env!("CARGO").unwrap_or("cargo"));
-        cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args([
-                "build",
-                "--quiet",
-                "--example",
-                "zkctl",
-                "--example",
-                "zksim",
-            ])
-            .args(["--features", &features(), "--target-dir"])
-            .arg(&target);
-        match dir.file_name().and_then(|n| n.to_str()) {
-            Some("debug") | None => {}
-            Some("release") => {
-                cmd.arg("--release");
-            }
-            Some(other) => {
-                cmd.args(["--profile", other]);
-            }
-        }
-        let status = cmd.status().expect("run cargo build for the examples");
-        assert!(status.success(), "building the zkctl/zksim examples failed");
-        dir.join("examples")
-    })
-}
-
-fn bin(name: &str) -> PathBuf {
-    let p = built().join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(p.exists(), "{} is missing", p.display());
-    p
-}
-
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 impl Run {
-    fn from(out: Output) -> Run {
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
-    #[track_caller]
-    fn ok(self) -> Run {
-        assert_eq!(self.code, 0, "expected success: {self:#?}");
-        self
-    }
-
-    #[track_caller]
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:#?}"))
-    }
-
-    /// A failure with this exit code and one line on stderr naming the
-    /// device and the operation.
-    #[track_caller]
-    fn fails(self, code: i32) -> Run {
-        assert_eq!(self.code, code, "wrong exit code: {self:#?}");
-        let lines: Vec<&str> = self
-            .stderr
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .collect();
-        assert_eq!(lines.len(), 1, "error must be one line: {self:#?}");
-        assert!(lines[0].starts_with("zkctl: "), "{self:#?}");
-        self
-    }
-
     /// A `--json` failure: one JSON error object on stderr, with this exit
     /// code; returns the `error` object.
     #[track_caller]
@@ -177,24 +77,6 @@ fn sim(spec: &str, args: &[&str]) -> Run {
     let mut all = vec!["--device", spec];
     all.extend_from_slice(args);
     zkctl(&all)
-}
-
-fn wait_with_deadline(mut child: Child, limit: Duration) -> Output {
-    let start = Instant::now();
-    loop {
-        if child.try_wait().expect("try_wait").is_some() {
-            return child.wait_with_output().expect("output");
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let out = child.wait_with_output().expect("output");
-            panic!(
-                "process did not finish within {limit:?}: {:?}",
-                Run::from(out)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// A `zksim` child process (killed on drop).
@@ -276,14 +158,6 @@ impl Drop for Zksim {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// A port on 127.0.0.1 that nothing listens on.
-fn closed_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = l.local_addr().expect("addr").port();
-    drop(l);
-    port
 }
 
 fn door(status: &Value, n: u64) -> &Value {
