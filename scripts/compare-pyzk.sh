@@ -5,14 +5,17 @@
 #
 #   scripts/compare-pyzk.sh [USERS] [RECORDS]
 #
-# Needs a Python with pyzk at $ZKPROTO_PYTHON (default ./.venv/bin/python;
-# `bash .ci/run` creates it, or: python3 -m venv .venv && .venv/bin/pip install pyzk==0.9).
+# Needs a Python with pyzk 0.9 at $ZKPROTO_PYTHON; by default the venv that the
+# interop tests create (target/interop-venv), made here if it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 USERS=${1:-10000}
 RECORDS=${2:-100000}
-PY=${ZKPROTO_PYTHON:-./.venv/bin/python}
 TARGET=${CARGO_TARGET_DIR:-target}
+if [ -z "${ZKPROTO_PYTHON:-}" ] && [ ! -x "$TARGET/interop-venv/bin/python" ]; then
+  cargo test --quiet --all-features --test pyzk_interop >/dev/null
+fi
+PY=${ZKPROTO_PYTHON:-$TARGET/interop-venv/bin/python}
 
 cargo build --release --quiet --example zksim --example zkctl
 SIM="$TARGET/release/examples/zksim"

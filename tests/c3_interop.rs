@@ -1,11 +1,15 @@
 //! The real zkaccess-c3 client (PyPI zkaccess-c3 0.0.15, unmodified) against
 //! the panel simulator.
 //!
-//! Runs `scripts/c3_interop.py` with the Python at `$ZKPROTO_PYTHON`
-//! (default `./.venv/bin/python`) and checks every result against the
-//! simulator's state. A missing Python or package is a test failure, not a
-//! skip. Local setup: `python3 -m venv .venv && .venv/bin/pip install zkaccess-c3==0.0.15`.
+//! Runs `scripts/c3_interop.py` with the Python that `python_env` provides:
+//! `$ZKPROTO_PYTHON` when set, otherwise a venv with the pinned pyzk and
+//! zkaccess-c3 that the tests create once under the target directory. Every
+//! result is checked against the simulator's state. A missing Python or
+//! package is a test failure with a one-line explanation, never a skip.
 
+mod python_env;
+
+use python_env::python;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -17,13 +21,6 @@ use zkproto::panel::rtlog::EventCode;
 use zkproto::panel::sim::{Credential, Profile, SimConfig, Simulator};
 use zkproto::panel::table::TransactionRow;
 use zkproto::panel::time::PanelTime;
-
-fn python() -> PathBuf {
-    match std::env::var_os("ZKPROTO_PYTHON") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"),
-    }
-}
 
 fn secs(t: &str) -> i64 {
     let t = PanelTime::parse_text(t).unwrap_or_else(|e| panic!("bad time {t:?}: {e}"));
@@ -102,13 +99,7 @@ async fn run(case: Case) {
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
         .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot start {} ({e}); create the venv: python3 -m venv .venv && \
-                 .venv/bin/pip install zkaccess-c3==0.0.15 (or set ZKPROTO_PYTHON)",
-                py.display()
-            )
-        });
+        .unwrap_or_else(|e| panic!("cannot start {} ({e})", py.display()));
     let mut stdin = child.stdin.take().expect("stdin");
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
     let mut results: HashMap<String, Value> = HashMap::new();

@@ -1,11 +1,14 @@
 //! The real pyzk client (PyPI pyzk 0.9, unmodified) against the simulator.
 //!
-//! Runs `scripts/pyzk_interop.py` with the Python at `$ZKPROTO_PYTHON`
-//! (default `./.venv/bin/python`, which `.ci/run` creates) and checks every
-//! result against the simulator's state. A missing Python or pyzk is a test
-//! failure, not a skip. Local setup:
-//! `python3 -m venv .venv && .venv/bin/pip install pyzk==0.9`.
+//! Runs `scripts/pyzk_interop.py` with the Python that `python_env` provides:
+//! `$ZKPROTO_PYTHON` when set, otherwise a venv with the pinned pyzk and
+//! zkaccess-c3 that the tests create once under the target directory. Every
+//! result is checked against the simulator's state. A missing Python or
+//! package is a test failure with a one-line explanation, never a skip.
 
+mod python_env;
+
+use python_env::python;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -18,13 +21,6 @@ use zkproto::terminal::record::attendance::{Attendance, AttendanceLayout};
 use zkproto::terminal::record::text::TextEncoding;
 use zkproto::terminal::record::time::DeviceTime;
 use zkproto::terminal::sim::{Profile, SimConfig, Simulator};
-
-fn python() -> PathBuf {
-    match std::env::var_os("ZKPROTO_PYTHON") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"),
-    }
-}
 
 fn secs(t: &str) -> i64 {
     let t = DeviceTime::parse(t).unwrap_or_else(|e| panic!("bad time {t:?}: {e}"));
@@ -102,13 +98,7 @@ async fn run(case: Case) {
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
         .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot start {} ({e}); create the venv: python3 -m venv .venv && .venv/bin/pip install pyzk==0.9 \
-                 (or set ZKPROTO_PYTHON)",
-                py.display()
-            )
-        });
+        .unwrap_or_else(|e| panic!("cannot start {} ({e})", py.display()));
     let mut stdin = child.stdin.take().expect("stdin");
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
     let mut results: HashMap<String, Value> = HashMap::new();
