@@ -62,7 +62,7 @@ mod server;
 pub mod state;
 
 pub use config::{AttLogEventFormat, Profile, SimConfig};
-pub use device::{Device, Outgoing, PeerKey, Transport};
+pub use device::{Device, Outgoing, PeerKey, Store, Transport};
 pub use events::{
     ALARM_DOOR_CLOSED, ALARM_DOOR_FORCED, ALARM_DOOR_OPEN, ALARM_EXIT_BUTTON, ALARM_TAMPER,
 };
@@ -91,8 +91,6 @@ use tokio::sync::watch;
 pub(crate) struct Shared {
     device: Mutex<Device>,
     wake: watch::Sender<u64>,
-    state_file: Option<PathBuf>,
-    persist_lock: Mutex<()>,
     next_conn: AtomicU64,
 }
 
@@ -113,33 +111,23 @@ impl Shared {
         PeerKey::Tcp(self.next_conn.fetch_add(1, Ordering::Relaxed))
     }
 
-    /// Runs `f` on the device, then persists and wakes the servers.
+    /// Runs `f` on the device, stores any change (undoing it when it cannot
+    /// be stored), then wakes the servers.
     fn with<R>(&self, f: impl FnOnce(&mut Device, Instant) -> R) -> R {
-        let r = f(&mut self.lock(), Instant::now());
-        self.persist();
+        let r = {
+            let mut dev = self.lock();
+            let r = f(&mut dev, Instant::now());
+            if let Err(e) = dev.commit() {
+                tracing::error!(error = %e, "could not store the change; it is undone");
+            }
+            r
+        };
         self.notify();
         r
     }
 
     fn read<R>(&self, f: impl FnOnce(&Device, Instant) -> R) -> R {
         f(&self.lock(), Instant::now())
-    }
-
-    fn persist(&self) {
-        let Some(path) = &self.state_file else {
-            return;
-        };
-        let _order = self.persist_lock.lock().unwrap_or_else(|e| e.into_inner());
-        let text = {
-            let mut dev = self.lock();
-            if !dev.take_dirty() {
-                return;
-            }
-            persist::to_text(dev.state(), dev.profile())
-        };
-        if let Err(e) = persist::write_atomic(path, &text) {
-            tracing::error!(path = %path.display(), error = %e, "could not write the state file");
-        }
     }
 
     pub(crate) fn handle(&self, peer: PeerKey, input: &[u8]) -> Vec<Outgoing> {
@@ -193,34 +181,37 @@ impl Simulator {
         }
     }
 
-    /// Like [`new`](Self::new), but an unreadable or malformed state file is
-    /// an error.
+    /// Like [`new`](Self::new), but an unreadable or malformed state file, or
+    /// one that cannot be written, is an error (naming the file).
     pub fn open(config: SimConfig) -> std::io::Result<Simulator> {
-        let device = match &config.state_file {
+        let mut device = match &config.state_file {
             Some(path) => match persist::load(path, &config.profile)? {
                 Some(state) => Device::with_state(&config, state),
-                None => {
-                    let mut d = Device::new(&config);
-                    d.state_mut();
-                    d
-                }
+                None => Device::new(&config),
             },
             None => Device::new(&config),
         };
-        let sim = Simulator::from_device(device, config.state_file);
-        sim.shared.persist();
-        Ok(sim)
+        if let Some(path) = &config.state_file {
+            device.set_store(persist::StateFile::new(path).into_store())?;
+        }
+        Ok(Simulator::from_device(device, None))
     }
 
-    /// Wraps an existing device model.
-    pub fn from_device(device: Device, state_file: Option<PathBuf>) -> Simulator {
+    /// Wraps an existing device model; with `state_file`, its data is stored
+    /// there (see [`Device::set_store`]; a first save that fails is logged
+    /// and the device then runs without a state file — use
+    /// [`open`](Self::open) to get that error).
+    pub fn from_device(mut device: Device, state_file: Option<PathBuf>) -> Simulator {
+        if let Some(path) = state_file
+            && let Err(e) = device.set_store(persist::StateFile::new(path).into_store())
+        {
+            tracing::error!(error = %e, "could not write the state file; running without it");
+        }
         let (wake, _) = watch::channel(0);
         Simulator {
             shared: Arc::new(Shared {
                 device: Mutex::new(device),
                 wake,
-                state_file,
-                persist_lock: Mutex::new(()),
                 next_conn: AtomicU64::new(1),
             }),
         }
