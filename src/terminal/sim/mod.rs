@@ -71,6 +71,7 @@ pub use seed::seed_state;
 pub use server::SimServer;
 pub use state::State;
 
+use crate::sim_net::{Activity, NetLimits};
 use crate::terminal::command::Command;
 use crate::terminal::record::attendance::Attendance;
 use crate::terminal::record::sizes::FreeSizes;
@@ -92,6 +93,7 @@ pub(crate) struct Shared {
     device: Mutex<Device>,
     wake: watch::Sender<u64>,
     next_conn: AtomicU64,
+    limits: Mutex<NetLimits>,
 }
 
 impl Shared {
@@ -128,6 +130,19 @@ impl Shared {
 
     fn read<R>(&self, f: impl FnOnce(&Device, Instant) -> R) -> R {
         f(&self.lock(), Instant::now())
+    }
+
+    fn limits(&self) -> NetLimits {
+        *self.limits.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What the connection of `peer` is doing (for its idle deadline).
+    pub(crate) fn activity(&self, peer: &PeerKey) -> Activity {
+        match self.lock().event_mask(peer) {
+            None => Activity::Opening,
+            Some(0) => Activity::Session,
+            Some(_) => Activity::Listening,
+        }
     }
 
     pub(crate) fn handle(&self, peer: PeerKey, input: &[u8]) -> Vec<Outgoing> {
@@ -213,6 +228,7 @@ impl Simulator {
                 device: Mutex::new(device),
                 wake,
                 next_conn: AtomicU64::new(1),
+                limits: Mutex::new(NetLimits::default()),
             }),
         }
     }
@@ -233,7 +249,26 @@ impl Simulator {
             profile.tcp
         });
         let udp = udp.filter(|_| profile.udp);
-        server::serve(self.shared.clone(), tcp, udp).await
+        server::serve(self.shared.clone(), tcp, udp, self.shared.limits()).await
+    }
+
+    /// Sets the TCP connection limits used by servers started afterwards
+    /// (and by [`serve_stream`](Self::serve_stream)); see [`NetLimits`].
+    ///
+    /// ```
+    /// use zkproto::sim_net::NetLimits;
+    /// use zkproto::terminal::sim::{SimConfig, Simulator};
+    /// let sim = Simulator::new(SimConfig::default());
+    /// sim.set_net_limits(NetLimits { max_connections: 1, ..NetLimits::default() });
+    /// assert_eq!(sim.net_limits().max_connections, 1);
+    /// ```
+    pub fn set_net_limits(&self, limits: NetLimits) {
+        *self.shared.limits.lock().unwrap_or_else(|e| e.into_inner()) = limits;
+    }
+
+    /// The TCP connection limits (default [`NetLimits::default`]).
+    pub fn net_limits(&self) -> NetLimits {
+        self.shared.limits()
     }
 
     /// Serves one TCP-framed byte stream (e.g. one end of
@@ -244,7 +279,8 @@ impl Simulator {
     {
         let (_keep, stop) = watch::channel(false);
         let peer = self.shared.new_tcp_peer();
-        server::run_stream(self.shared.clone(), io, peer, stop).await;
+        let limits = self.shared.limits();
+        server::run_stream(self.shared.clone(), io, peer, stop, limits).await;
     }
 
     /// Runs `f` on the device model (for anything the handle does not offer);
