@@ -13,7 +13,8 @@
 //! * at most [`max_connections`](NetLimits::max_connections) open TCP
 //!   connections; one more is accepted and closed at once (a clean, prompt
 //!   refusal: the client sees the device close the connection before any
-//!   reply) and the refusal is logged;
+//!   reply; a real terminal would leave it in its backlog and the client
+//!   would time out) and the refusal is logged, at most once a second;
 //! * a connection that has not opened a session, or holds a partial frame,
 //!   is closed after [`idle_timeout`](NetLimits::idle_timeout) without a
 //!   complete frame (the firmware's 8 s receive timeout);
@@ -43,6 +44,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -213,6 +215,7 @@ pub(crate) async fn accept_loop<F, Fut>(
     Fut: Future<Output = ()> + Send + 'static,
 {
     let mut conns = JoinSet::new();
+    let mut closing = JoinSet::new();
     let mut refusals = Throttle::default();
     let mut errors = Throttle::default();
     let mut backoff = Backoff::default();
@@ -230,7 +233,10 @@ pub(crate) async fn accept_loop<F, Fut>(
                                 suppressed, "refusing a TCP connection: too many open (closed at once)"
                             );
                         }
-                        drop(stream);
+                        while closing.try_join_next().is_some() {}
+                        if closing.len() < MAX_CLOSING {
+                            closing.spawn(refuse(stream));
+                        }
                         continue;
                     }
                     let _ = stream.set_nodelay(true);
@@ -251,7 +257,25 @@ pub(crate) async fn accept_loop<F, Fut>(
             _ = stop.changed() => break,
         }
     }
+    closing.shutdown().await;
     conns.shutdown().await;
+}
+
+/// Refused connections being closed gracefully at once; beyond this many a
+/// refused connection is simply dropped (the kernel may then reset it).
+const MAX_CLOSING: usize = 64;
+
+/// How long a refused connection's incoming bytes are drained (discarded)
+/// so that closing it sends a FIN rather than a reset.
+const REFUSE_LINGER: Duration = Duration::from_millis(500);
+
+/// Closes a refused connection: FIN at once (the client sees the device
+/// close the connection before any reply), then the client's bytes are
+/// discarded until it closes too or [`REFUSE_LINGER`] passes.
+async fn refuse(mut stream: TcpStream) {
+    let _ = stream.shutdown().await;
+    let mut sink = tokio::io::sink();
+    let _ = tokio::time::timeout(REFUSE_LINGER, tokio::io::copy(&mut stream, &mut sink)).await;
 }
 
 #[cfg(test)]

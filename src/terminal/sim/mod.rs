@@ -68,7 +68,7 @@ pub use events::{
 };
 pub use fault::Fault;
 pub use seed::seed_state;
-pub use server::SimServer;
+pub use server::{MAX_TCP_PACKET, SimServer};
 pub use state::State;
 
 use crate::sim_net::{Activity, NetLimits};
