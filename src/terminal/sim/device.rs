@@ -296,7 +296,9 @@ impl Device {
         &mut self.state
     }
 
-    /// Returns whether the persistent data changed since the last call.
+    /// Returns whether the persistent data changed since the last call
+    /// (clearing the flag: with a store attached, a cleared change is not
+    /// stored by the next [`commit`](Self::commit)).
     pub fn take_dirty(&mut self) -> bool {
         core::mem::take(&mut self.dirty)
     }

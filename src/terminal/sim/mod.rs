@@ -17,8 +17,16 @@
 //!
 //! TCP connections are served concurrently (real terminals accept one at
 //! a time; concurrent service makes pyzk's throw-away probe connection and
-//! back-to-back tests harmless). Sessions end on `CMD_EXIT` or when the TCP
+//! back-to-back tests harmless), within the [`NetLimits`] set with
+//! [`Simulator::set_net_limits`]: a connection cap, idle deadlines and a
+//! per-connection buffer of at most one [`MAX_TCP_PACKET`] frame (see
+//! [`crate::sim_net`]). Sessions end on `CMD_EXIT` or when the TCP
 //! connection closes; the device then re-enables itself.
+//!
+//! With a state file ([`SimConfig::state_file`]), a command that changes
+//! the data is acknowledged only once the file is durably written; when it
+//! cannot be written the change is undone and the command answered
+//! `CMD_ACK_ERROR` ([`Device::set_store`]).
 //!
 //! Use from a `#[tokio::test]` — the body below runs as is:
 //!
