@@ -319,3 +319,98 @@ async fn panel_memory_stays_bounded_and_a_client_works_afterwards() {
     assert_eq!(users.len(), 3);
     server.shutdown().await;
 }
+
+#[allow(dead_code)]
+mod common;
+
+/// `zksim` under a small open-files limit (`ulimit -n`, set by `sh` for the
+/// child only): accepting fails with "too many open files" for as long as
+/// the flood lasts, which must be logged at most once a second (with the
+/// suppressed count) instead of ~20 times a second, and the simulator must
+/// serve again once the flood is gone.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accept_errors_at_the_fd_limit_are_throttled_and_recovered_from() {
+    use std::process::Stdio;
+    use tokio::io::AsyncBufReadExt;
+    let zksim = common::bin("zksim");
+    let mut child = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(r#"ulimit -n 40 && exec "$0" --tcp 127.0.0.1:0 --max-connections 1000"#)
+        .arg(&zksim)
+        .env("RUST_LOG", "warn")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut out = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = out.next_line().await.unwrap().unwrap();
+    let addr: SocketAddr = line
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("tcp="))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let log = tokio::spawn(async move {
+        let mut lines = tokio::io::BufReader::new(stderr).lines();
+        let mut all = Vec::new();
+        while let Ok(Some(l)) = lines.next_line().await {
+            all.push(l);
+        }
+        all
+    });
+
+    // 100 connections held open for 2 s: the child runs out of descriptors
+    // after ~30 and the rest wait in its backlog, failing every accept.
+    let mut held = Vec::new();
+    for _ in 0..100 {
+        if let Ok(s) = TcpStream::connect(addr).await {
+            held.push(s);
+        }
+    }
+    let flood = Instant::now();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    drop(held);
+
+    // Serving again (the backoff is at most 1 s; allow plenty).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let served = async {
+            let mut s = TcpStream::connect(addr).await.ok()?;
+            Some(connect_raw(&mut s).await)
+        };
+        if tokio::time::timeout(Duration::from_secs(2), served)
+            .await
+            .ok()
+            .flatten()
+            .is_some()
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "zksim does not serve again");
+    }
+    let secs = flood.elapsed().as_secs() + 1;
+    child.start_kill().unwrap();
+    let _ = child.wait().await;
+    let log = log.await.unwrap();
+    let warnings: Vec<&String> = log.iter().filter(|l| l.contains("accept failed")).collect();
+    assert!(!warnings.is_empty(), "no accept failure logged: {log:#?}");
+    assert!(
+        warnings.len() as u64 <= secs + 1,
+        "{} accept warnings in ~{secs} s: {warnings:#?}",
+        warnings.len()
+    );
+    // Repeats in between are counted, not dropped silently.
+    let suppressed = |w: &str| -> u64 {
+        w.split_whitespace()
+            .find_map(|f| f.strip_prefix("suppressed="))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    assert!(warnings.iter().any(|w| suppressed(w) > 0), "{warnings:#?}");
+    eprintln!("{warnings:#?}");
+}
