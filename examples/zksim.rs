@@ -10,6 +10,18 @@
 //!     [--password PW] [--old-firmware] [--users N] [--attendance M]
 //! ```
 //!
+//! Both kinds take the TCP limits of `zkproto::sim_net::NetLimits`:
+//! `--max-connections N` (default 8; more are accepted and closed at once),
+//! `--idle-timeout SECS` (default 8: a connection without a session, or
+//! with a partial frame, that completes no frame for that long is closed)
+//! and `--session-idle-timeout SECS` (default 600, 0 = never: an idle
+//! session that does not listen for events is closed).
+//!
+//! With `--state`, a change is acknowledged only once the file is durably
+//! written; when it cannot be written the command is refused. A state file
+//! that cannot be loaded stops `zksim` with one line naming the file and
+//! line, and exit status 1.
+//!
 //! With `--kind c3`, `--attendance` is the number of stored transactions and
 //! `--discovery` binds the UDP socket that stands in for the broadcast port
 //! 65535; `--profile`, `--comm-key`, `--encoding` and `--state` apply to the
@@ -22,7 +34,9 @@
 use clap::Parser;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use zkproto::sim_net::NetLimits;
 use zkproto::terminal::commkey::CommKey;
 use zkproto::terminal::record::text::TextEncoding;
 use zkproto::terminal::record::time::DeviceTime;
@@ -88,6 +102,42 @@ struct Args {
     /// Start the device clock at the host's UTC time instead of the fixed default.
     #[arg(long)]
     host_time: bool,
+    /// Most TCP connections open at once (more are accepted and closed at once).
+    #[arg(long, default_value_t = NetLimits::DEFAULT_MAX_CONNECTIONS)]
+    max_connections: usize,
+    /// Seconds a connection without a session, or with a partial frame, may
+    /// go without completing a frame.
+    #[arg(long, default_value_t = NetLimits::DEFAULT_IDLE_TIMEOUT.as_secs_f64())]
+    idle_timeout: f64,
+    /// Seconds an idle session not listening for events is kept (0 = forever).
+    #[arg(long, default_value_t = NetLimits::DEFAULT_SESSION_IDLE_TIMEOUT.as_secs_f64())]
+    session_idle_timeout: f64,
+}
+
+/// A duration in seconds from the command line (0 < secs ≤ 1 day).
+fn seconds(secs: f64, flag: &str) -> Result<Duration, String> {
+    if secs.is_finite() && secs > 0.0 && secs <= 86_400.0 {
+        Ok(Duration::from_secs_f64(secs))
+    } else {
+        Err(format!("--{flag} must be between 0 and 86400 seconds"))
+    }
+}
+
+impl Args {
+    fn limits(&self) -> Result<NetLimits, String> {
+        if self.max_connections == 0 {
+            return Err("--max-connections must be at least 1".into());
+        }
+        Ok(NetLimits {
+            max_connections: self.max_connections,
+            idle_timeout: seconds(self.idle_timeout, "idle-timeout")?,
+            session_idle_timeout: if self.session_idle_timeout == 0.0 {
+                None
+            } else {
+                Some(seconds(self.session_idle_timeout, "session-idle-timeout")?)
+            },
+        })
+    }
 }
 
 fn utc_now() -> Option<DeviceTime> {
@@ -115,7 +165,19 @@ fn utc_now() -> Option<DeviceTime> {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line, for people and scripts: the error's Display text
+            // (which names the file for state-file errors), not its Debug.
+            eprintln!("zksim: {}", e.to_string().replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -124,8 +186,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    let limits = args.limits()?;
     if args.kind == Kind::C3 {
-        return run_c3(args).await;
+        return run_c3(args, limits).await;
     }
     let profile = Profile::by_name(&args.profile)
         .ok_or_else(|| format!("unknown profile {:?} (zk8 or zk6)", args.profile))?;
@@ -144,6 +207,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         state_file: args.state.clone(),
     };
     let sim = Simulator::open(config)?;
+    sim.set_net_limits(limits);
     if let Some(t) = utc_now().filter(|_| args.host_time) {
         sim.set_time(t);
     }
@@ -170,7 +234,7 @@ fn show(a: Option<SocketAddr>) -> String {
     a.map_or_else(|| "-".to_string(), |a| a.to_string())
 }
 
-async fn run_c3(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+async fn run_c3(args: Args, limits: NetLimits) -> Result<(), Box<dyn std::error::Error>> {
     use zkproto::panel::sim as c3;
     if args.tcp.is_none() && args.udp.is_none() {
         return Err("give --tcp ADDR and/or --udp ADDR".into());
@@ -189,6 +253,7 @@ async fn run_c3(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         ..c3::SimConfig::default()
     };
     let sim = c3::Simulator::new(config);
+    sim.set_net_limits(limits);
     if let Some(t) = utc_now().filter(|_| args.host_time)
         && let Ok(t) =
             zkproto::panel::PanelTime::new(t.year, t.month, t.day, t.hour, t.minute, t.second)

@@ -15,6 +15,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod panel;
+#[cfg(feature = "simulator")]
+pub mod sim_net;
 pub mod terminal;
 mod wire_enum;
 

@@ -82,6 +82,7 @@ use crate::panel::command::Command;
 use crate::panel::rtlog::{AlarmFlags, DoorSensor, DoorStatus, EventCode, RtEvent};
 use crate::panel::table::{TableRow, TransactionRow, UserAuthorizeRow, UserRow, Value};
 use crate::panel::time::PanelTime;
+use crate::sim_net::{Activity, NetLimits};
 use core::fmt;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -95,6 +96,7 @@ pub(crate) struct Shared {
     device: Mutex<Device>,
     wake: watch::Sender<u64>,
     next_conn: AtomicU64,
+    limits: Mutex<NetLimits>,
 }
 
 impl Shared {
@@ -130,6 +132,21 @@ impl Shared {
 
     pub(crate) fn foreign(&self, peer: PeerKey, bytes: &[u8]) -> Vec<Outgoing> {
         self.with(|d, _| d.foreign(peer, bytes))
+    }
+
+    fn limits(&self) -> NetLimits {
+        *self.limits.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What the connection of `peer` is doing (for its idle deadline). A
+    /// panel client polls (c3-panel §2.4), so no connection waits idle for
+    /// events.
+    pub(crate) fn activity(&self, peer: &PeerKey) -> Activity {
+        if self.lock().connected_peers().contains(peer) {
+            Activity::Session
+        } else {
+            Activity::Opening
+        }
     }
 
     pub(crate) fn take_kicked(&self, id: u64) -> bool {
@@ -182,6 +199,7 @@ impl Simulator {
                 device: Mutex::new(device),
                 wake,
                 next_conn: AtomicU64::new(1),
+                limits: Mutex::new(NetLimits::default()),
             }),
         }
     }
@@ -207,7 +225,33 @@ impl Simulator {
         udp: Option<SocketAddr>,
         discovery: Option<SocketAddr>,
     ) -> std::io::Result<SimServer> {
-        server::serve(self.shared.clone(), tcp, udp, discovery).await
+        server::serve(
+            self.shared.clone(),
+            tcp,
+            udp,
+            discovery,
+            self.shared.limits(),
+        )
+        .await
+    }
+
+    /// Sets the TCP connection limits used by servers started afterwards
+    /// (and by [`serve_stream`](Self::serve_stream)); see [`NetLimits`].
+    ///
+    /// ```
+    /// use zkproto::panel::sim::{SimConfig, Simulator};
+    /// use zkproto::sim_net::NetLimits;
+    /// let sim = Simulator::new(SimConfig::default());
+    /// sim.set_net_limits(NetLimits { max_connections: 2, ..NetLimits::default() });
+    /// assert_eq!(sim.net_limits().max_connections, 2);
+    /// ```
+    pub fn set_net_limits(&self, limits: NetLimits) {
+        *self.shared.limits.lock().unwrap_or_else(|e| e.into_inner()) = limits;
+    }
+
+    /// The TCP connection limits (default [`NetLimits::default`]).
+    pub fn net_limits(&self) -> NetLimits {
+        self.shared.limits()
     }
 
     /// Serves one TCP-like byte stream (e.g. one end of `tokio::io::duplex`)
@@ -232,7 +276,8 @@ impl Simulator {
     {
         let (_keep, stop) = watch::channel(false);
         let peer = self.shared.new_tcp_peer();
-        server::run_stream(self.shared.clone(), io, peer, stop).await;
+        let limits = self.shared.limits();
+        server::run_stream(self.shared.clone(), io, peer, stop, limits).await;
     }
 
     /// Runs `f` on the panel model (for anything the handle does not offer).

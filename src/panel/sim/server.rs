@@ -6,11 +6,14 @@
 //! frames to [`Device::handle`](super::Device::handle); a partial frame that
 //! gets no more bytes for 2 s is given up (its `AA` is skipped). A connection
 //! is closed when the device says so (wrong password, disconnect, restart,
-//! another client taking over).
+//! another client taking over). Connection count and idle time are bounded
+//! by the simulator's [`NetLimits`] ([`crate::sim_net`]); a connection
+//! buffers at most one frame of the largest size the 16-bit length allows.
 
 use super::Shared;
 use super::device::{Outgoing, PeerKey};
 use crate::panel::frame::{self, Peek, START};
+use crate::sim_net::{self, IdleClock, NetLimits};
 use bytes::{Buf, BytesMut};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,7 +21,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::watch;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
 /// How long a partial frame may wait for the rest (the firmware waits ~2 s).
 pub const PARTIAL_FRAME_TIMEOUT: Duration = Duration::from_secs(2);
@@ -72,6 +75,7 @@ pub(crate) async fn serve(
     tcp: Option<SocketAddr>,
     udp: Option<SocketAddr>,
     discovery: Option<SocketAddr>,
+    limits: NetLimits,
 ) -> std::io::Result<SimServer> {
     let (stop, _) = watch::channel(false);
     let mut tasks = Vec::new();
@@ -79,10 +83,18 @@ pub(crate) async fn serve(
     if let Some(addr) = tcp {
         let listener = TcpListener::bind(addr).await?;
         addrs.0 = Some(listener.local_addr()?);
-        tasks.push(tokio::spawn(accept_loop(
-            shared.clone(),
+        let shared = shared.clone();
+        let stop_conn = stop.subscribe();
+        tasks.push(tokio::spawn(sim_net::accept_loop(
             listener,
+            limits,
             stop.subscribe(),
+            "panel",
+            move |stream, from| {
+                let peer = shared.new_tcp_peer();
+                tracing::debug!(?peer, %from, "TCP connection");
+                run_stream(shared.clone(), stream, peer, stop_conn.clone(), limits)
+            },
         )));
     }
     for (addr, slot) in [(udp, &mut addrs.1), (discovery, &mut addrs.2)] {
@@ -106,33 +118,15 @@ pub(crate) async fn serve(
     })
 }
 
-async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, mut stop: watch::Receiver<bool>) {
-    let mut conns = JoinSet::new();
-    loop {
-        tokio::select! {
-            r = listener.accept() => match r {
-                Ok((stream, from)) => {
-                    let _ = stream.set_nodelay(true);
-                    let peer = shared.new_tcp_peer();
-                    tracing::debug!(?peer, %from, "TCP connection");
-                    conns.spawn(run_stream(shared.clone(), stream, peer, stop.clone()));
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
-            Some(_) = conns.join_next(), if !conns.is_empty() => {}
-            _ = stop.changed() => break,
-        }
-    }
-    conns.shutdown().await;
-}
+/// Largest frame a client can send: the 16-bit length's maximum of data
+/// plus the frame overhead (c3-panel §1.1).
+pub const MAX_FRAME: usize = frame::MAX_DATA + frame::OVERHEAD;
 
 /// Splits the buffered bytes into foreign bytes and frames and hands them to
-/// the device; returns what to send.
-fn process(shared: &Shared, peer: PeerKey, buf: &mut BytesMut) -> Vec<Outgoing> {
+/// the device; returns what to send and whether a frame was handled.
+fn process(shared: &Shared, peer: PeerKey, buf: &mut BytesMut) -> (Vec<Outgoing>, bool) {
     let mut out = Vec::new();
+    let mut handled = false;
     loop {
         if buf.is_empty() {
             break;
@@ -150,19 +144,22 @@ fn process(shared: &Shared, peer: PeerKey, buf: &mut BytesMut) -> Vec<Outgoing> 
                 // a bad CRC or end byte gets no reply.
                 let f = buf.split_to(frame_len);
                 out.extend(shared.handle(peer, &f));
+                handled = true;
             }
             Err(_) => buf.advance(1),
         }
     }
-    out
+    (out, handled)
 }
 
-/// Serves one TCP byte stream until EOF, a close instruction or shutdown.
+/// Serves one TCP byte stream until EOF, a close instruction, the idle
+/// deadline of `limits` or shutdown.
 pub(crate) async fn run_stream<S>(
     shared: Arc<Shared>,
     io: S,
     peer: PeerKey,
     mut stop: watch::Receiver<bool>,
+    limits: NetLimits,
 ) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -173,15 +170,23 @@ pub(crate) async fn run_stream<S>(
         PeerKey::Tcp(id) => id,
         PeerKey::Udp(_) => 0,
     };
+    let mut idle = IdleClock::new(limits);
     'conn: loop {
         let partial = !buf.is_empty();
+        // The panel gives up a partial frame itself (below); the idle clock
+        // only watches for frames.
+        let deadline = idle.deadline(shared.activity(&peer));
+        // Never buffer more than one frame of the largest size.
+        let room = MAX_FRAME.saturating_sub(buf.len()).max(1);
+        let mut limited = (&mut rd).take(room as u64);
         tokio::select! {
-            r = rd.read_buf(&mut buf) => {
+            r = limited.read_buf(&mut buf) => {
                 match r {
                     Ok(0) | Err(_) => break 'conn,
                     Ok(_) => {}
                 }
-                let out = process(&shared, peer, &mut buf);
+                let (out, handled) = process(&shared, peer, &mut buf);
+                idle.after_read(handled, false);
                 if !write_tcp(&mut wr, out).await {
                     break 'conn;
                 }
@@ -189,10 +194,15 @@ pub(crate) async fn run_stream<S>(
             _ = tokio::time::sleep(PARTIAL_FRAME_TIMEOUT), if partial => {
                 tracing::debug!(?peer, len = buf.len(), "giving up a partial frame");
                 buf.advance(1);
-                let out = process(&shared, peer, &mut buf);
+                let (out, handled) = process(&shared, peer, &mut buf);
+                idle.after_read(handled, false);
                 if !write_tcp(&mut wr, out).await {
                     break 'conn;
                 }
+            }
+            _ = sim_net::sleep_until(deadline) => {
+                tracing::info!(?peer, "closing an idle connection");
+                break 'conn;
             }
             r = wake.changed() => {
                 if r.is_err() || shared.take_kicked(id) {

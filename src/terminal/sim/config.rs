@@ -211,7 +211,8 @@ pub struct SimConfig {
     /// Number of demo attendance records.
     pub attendance: usize,
     /// State file: loaded at start when it exists (instead of seeding),
-    /// rewritten atomically after every change.
+    /// rewritten atomically and durably after every change, before the
+    /// change is acknowledged (see [`persist`](super::persist)).
     pub state_file: Option<PathBuf>,
 }
 

@@ -190,7 +190,17 @@ pub struct Device {
     log: VecDeque<Command>,
     pushes: Vec<(PeerKey, Outgoing)>,
     dirty: bool,
+    store: Option<Store>,
+    /// The data as last stored (kept only while a store is attached).
+    saved: Option<State>,
 }
+
+/// Durable storage of a device's data (e.g. [`persist::StateFile`]): called
+/// with the whole data after every change; the change is acknowledged only
+/// when this returns `Ok` (the data must then be on stable storage).
+///
+/// [`persist::StateFile`]: super::persist::StateFile
+pub type Store = Box<dyn FnMut(&State, &Profile) -> std::io::Result<()> + Send>;
 
 impl fmt::Debug for Device {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -260,6 +270,8 @@ impl Device {
             log: VecDeque::new(),
             pushes: Vec::new(),
             dirty: false,
+            store: None,
+            saved: None,
         }
     }
 
@@ -284,9 +296,98 @@ impl Device {
         &mut self.state
     }
 
-    /// Returns whether the persistent data changed since the last call.
+    /// Returns whether the persistent data changed since the last call
+    /// (clearing the flag: with a store attached, a cleared change is not
+    /// stored by the next [`commit`](Self::commit)).
     pub fn take_dirty(&mut self) -> bool {
         core::mem::take(&mut self.dirty)
+    }
+
+    /// Attaches durable storage and stores the current data with it.
+    ///
+    /// From then on a command that changes the data is acknowledged only
+    /// after `store` succeeded; when it fails the change is undone and the
+    /// command is answered `CMD_ACK_ERROR`, as firmware answers a write its
+    /// flash refused. Fails (and attaches nothing) when the first store fails.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use zkproto::terminal::sim::{Device, PeerKey, SimConfig};
+    /// use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// let mut dev = Device::new(&SimConfig::default());
+    /// let full = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    /// let flag = full.clone();
+    /// dev.set_store(Box::new(move |_, _| {
+    ///     if flag.load(std::sync::atomic::Ordering::SeqCst) {
+    ///         Err(std::io::Error::other("flash full"))
+    ///     } else {
+    ///         Ok(())
+    ///     }
+    /// }))
+    /// .unwrap();
+    /// let (peer, now) = (PeerKey::Tcp(1), Instant::now());
+    /// dev.set_next_session_id(7);
+    /// dev.handle(peer, &Packet::new(Command::Connect, 0, 0, &[][..]).to_bytes(), now);
+    /// full.store(true, std::sync::atomic::Ordering::SeqCst);
+    /// let w = Packet::new(Command::OptionsWrq, 7, 1, &b"LockOn=9\0"[..]);
+    /// let out = dev.handle(peer, &w.to_bytes(), now);
+    /// assert_eq!(out[0].packet.reply_code(), ReplyCode::AckError);
+    /// assert_eq!(dev.state().options.get("LockOn").map(String::as_str), Some("5"));
+    /// ```
+    pub fn set_store(&mut self, store: Store) -> std::io::Result<()> {
+        self.store = Some(store);
+        self.saved = Some(self.state.clone());
+        self.dirty = true;
+        match self.commit() {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.store = None;
+                self.saved = None;
+                Err(e)
+            }
+        }
+    }
+
+    /// Stores changed data with the attached store (nothing to do without a
+    /// store or without a change). When storing fails the data goes back to
+    /// what was last stored — the device never shows what it could not keep.
+    pub fn commit(&mut self) -> std::io::Result<()> {
+        if !self.dirty {
+            return Ok(());
+        }
+        let Some(store) = self.store.as_mut() else {
+            return Ok(());
+        };
+        self.dirty = false;
+        match store(&self.state, &self.profile) {
+            Ok(()) => {
+                self.saved = Some(self.state.clone());
+                Ok(())
+            }
+            Err(e) => {
+                if let Some(saved) = &self.saved {
+                    self.state = saved.clone();
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Acknowledges a command's change only once it is stored: `out` when
+    /// there is nothing to store or storing worked, else `CMD_ACK_ERROR`.
+    fn stored_or_refused(
+        &mut self,
+        peer: PeerKey,
+        p: &Packet,
+        out: Vec<Outgoing>,
+    ) -> Vec<Outgoing> {
+        match self.commit() {
+            Ok(()) => out,
+            Err(e) => {
+                tracing::error!(?peer, command = %p.command(), error = %e, "could not store the change; refusing the command");
+                self.err(p)
+            }
+        }
     }
 
     /// The session id the next new session gets (0 is skipped).
@@ -565,7 +666,8 @@ impl Device {
         } else if let Some(code) = forced {
             vec![self.reply(&p, code, Bytes::new())]
         } else {
-            self.execute(peer, &p, now)
+            let out = self.execute(peer, &p, now);
+            self.stored_or_refused(peer, &p, out)
         };
         let executed = executed && !silent && forced.is_none();
         if executed {

@@ -17,8 +17,16 @@
 //!
 //! TCP connections are served concurrently (real terminals accept one at
 //! a time; concurrent service makes pyzk's throw-away probe connection and
-//! back-to-back tests harmless). Sessions end on `CMD_EXIT` or when the TCP
+//! back-to-back tests harmless), within the [`NetLimits`] set with
+//! [`Simulator::set_net_limits`]: a connection cap, idle deadlines and a
+//! per-connection buffer of at most one [`MAX_TCP_PACKET`] frame (see
+//! [`crate::sim_net`]). Sessions end on `CMD_EXIT` or when the TCP
 //! connection closes; the device then re-enables itself.
+//!
+//! With a state file ([`SimConfig::state_file`]), a command that changes
+//! the data is acknowledged only once the file is durably written; when it
+//! cannot be written the change is undone and the command answered
+//! `CMD_ACK_ERROR` ([`Device::set_store`]).
 //!
 //! Use from a `#[tokio::test]` — the body below runs as is:
 //!
@@ -62,15 +70,16 @@ mod server;
 pub mod state;
 
 pub use config::{AttLogEventFormat, Profile, SimConfig};
-pub use device::{Device, Outgoing, PeerKey, Transport};
+pub use device::{Device, Outgoing, PeerKey, Store, Transport};
 pub use events::{
     ALARM_DOOR_CLOSED, ALARM_DOOR_FORCED, ALARM_DOOR_OPEN, ALARM_EXIT_BUTTON, ALARM_TAMPER,
 };
 pub use fault::Fault;
 pub use seed::seed_state;
-pub use server::SimServer;
+pub use server::{MAX_TCP_PACKET, SimServer};
 pub use state::State;
 
+use crate::sim_net::{Activity, NetLimits};
 use crate::terminal::command::Command;
 use crate::terminal::record::attendance::Attendance;
 use crate::terminal::record::sizes::FreeSizes;
@@ -91,9 +100,8 @@ use tokio::sync::watch;
 pub(crate) struct Shared {
     device: Mutex<Device>,
     wake: watch::Sender<u64>,
-    state_file: Option<PathBuf>,
-    persist_lock: Mutex<()>,
     next_conn: AtomicU64,
+    limits: Mutex<NetLimits>,
 }
 
 impl Shared {
@@ -113,10 +121,17 @@ impl Shared {
         PeerKey::Tcp(self.next_conn.fetch_add(1, Ordering::Relaxed))
     }
 
-    /// Runs `f` on the device, then persists and wakes the servers.
+    /// Runs `f` on the device, stores any change (undoing it when it cannot
+    /// be stored), then wakes the servers.
     fn with<R>(&self, f: impl FnOnce(&mut Device, Instant) -> R) -> R {
-        let r = f(&mut self.lock(), Instant::now());
-        self.persist();
+        let r = {
+            let mut dev = self.lock();
+            let r = f(&mut dev, Instant::now());
+            if let Err(e) = dev.commit() {
+                tracing::error!(error = %e, "could not store the change; it is undone");
+            }
+            r
+        };
         self.notify();
         r
     }
@@ -125,20 +140,16 @@ impl Shared {
         f(&self.lock(), Instant::now())
     }
 
-    fn persist(&self) {
-        let Some(path) = &self.state_file else {
-            return;
-        };
-        let _order = self.persist_lock.lock().unwrap_or_else(|e| e.into_inner());
-        let text = {
-            let mut dev = self.lock();
-            if !dev.take_dirty() {
-                return;
-            }
-            persist::to_text(dev.state(), dev.profile())
-        };
-        if let Err(e) = persist::write_atomic(path, &text) {
-            tracing::error!(path = %path.display(), error = %e, "could not write the state file");
+    fn limits(&self) -> NetLimits {
+        *self.limits.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What the connection of `peer` is doing (for its idle deadline).
+    pub(crate) fn activity(&self, peer: &PeerKey) -> Activity {
+        match self.lock().event_mask(peer) {
+            None => Activity::Opening,
+            Some(0) => Activity::Session,
+            Some(_) => Activity::Listening,
         }
     }
 
@@ -193,35 +204,39 @@ impl Simulator {
         }
     }
 
-    /// Like [`new`](Self::new), but an unreadable or malformed state file is
-    /// an error.
+    /// Like [`new`](Self::new), but an unreadable or malformed state file, or
+    /// one that cannot be written, is an error (naming the file).
     pub fn open(config: SimConfig) -> std::io::Result<Simulator> {
-        let device = match &config.state_file {
+        let mut device = match &config.state_file {
             Some(path) => match persist::load(path, &config.profile)? {
                 Some(state) => Device::with_state(&config, state),
-                None => {
-                    let mut d = Device::new(&config);
-                    d.state_mut();
-                    d
-                }
+                None => Device::new(&config),
             },
             None => Device::new(&config),
         };
-        let sim = Simulator::from_device(device, config.state_file);
-        sim.shared.persist();
-        Ok(sim)
+        if let Some(path) = &config.state_file {
+            device.set_store(persist::StateFile::new(path).into_store())?;
+        }
+        Ok(Simulator::from_device(device, None))
     }
 
-    /// Wraps an existing device model.
-    pub fn from_device(device: Device, state_file: Option<PathBuf>) -> Simulator {
+    /// Wraps an existing device model; with `state_file`, its data is stored
+    /// there (see [`Device::set_store`]; a first save that fails is logged
+    /// and the device then runs without a state file — use
+    /// [`open`](Self::open) to get that error).
+    pub fn from_device(mut device: Device, state_file: Option<PathBuf>) -> Simulator {
+        if let Some(path) = state_file
+            && let Err(e) = device.set_store(persist::StateFile::new(path).into_store())
+        {
+            tracing::error!(error = %e, "could not write the state file; running without it");
+        }
         let (wake, _) = watch::channel(0);
         Simulator {
             shared: Arc::new(Shared {
                 device: Mutex::new(device),
                 wake,
-                state_file,
-                persist_lock: Mutex::new(()),
                 next_conn: AtomicU64::new(1),
+                limits: Mutex::new(NetLimits::default()),
             }),
         }
     }
@@ -242,7 +257,26 @@ impl Simulator {
             profile.tcp
         });
         let udp = udp.filter(|_| profile.udp);
-        server::serve(self.shared.clone(), tcp, udp).await
+        server::serve(self.shared.clone(), tcp, udp, self.shared.limits()).await
+    }
+
+    /// Sets the TCP connection limits used by servers started afterwards
+    /// (and by [`serve_stream`](Self::serve_stream)); see [`NetLimits`].
+    ///
+    /// ```
+    /// use zkproto::sim_net::NetLimits;
+    /// use zkproto::terminal::sim::{SimConfig, Simulator};
+    /// let sim = Simulator::new(SimConfig::default());
+    /// sim.set_net_limits(NetLimits { max_connections: 1, ..NetLimits::default() });
+    /// assert_eq!(sim.net_limits().max_connections, 1);
+    /// ```
+    pub fn set_net_limits(&self, limits: NetLimits) {
+        *self.shared.limits.lock().unwrap_or_else(|e| e.into_inner()) = limits;
+    }
+
+    /// The TCP connection limits (default [`NetLimits::default`]).
+    pub fn net_limits(&self) -> NetLimits {
+        self.shared.limits()
     }
 
     /// Serves one TCP-framed byte stream (e.g. one end of
@@ -253,7 +287,8 @@ impl Simulator {
     {
         let (_keep, stop) = watch::channel(false);
         let peer = self.shared.new_tcp_peer();
-        server::run_stream(self.shared.clone(), io, peer, stop).await;
+        let limits = self.shared.limits();
+        server::run_stream(self.shared.clone(), io, peer, stop, limits).await;
     }
 
     /// Runs `f` on the device model (for anything the handle does not offer);

@@ -13,9 +13,14 @@
 //! ```
 //!
 //! Records are stored as their raw bytes, so a reload gives back exactly
-//! the same records. The file is written to `FILE.tmp`, synced, then renamed
-//! over `FILE`: a crash leaves either the old or the new file, never half of
-//! one. A file without the final `end` line is refused.
+//! the same records. The file is written to `FILE.tmp`, synced, renamed over
+//! `FILE`, then the directory is synced: a crash leaves either the old or
+//! the new file, never half of one, and a write reported done survives a
+//! power cut. A file without the final `end` line is refused, and so is one
+//! a device could not have written: two users with the same uid or user id,
+//! two templates for the same finger, a template of a missing user, an
+//! option given twice. Errors name the file and the 1-based line
+//! ([`FormatError`]).
 //!
 //! ```
 //! use zkproto::terminal::sim::{persist, seed_state, Profile};
@@ -29,12 +34,15 @@
 use crate::terminal::record::attendance::{Attendance, AttendanceLayout};
 use crate::terminal::record::template::Template;
 use crate::terminal::record::user::User;
+use crate::terminal::record::user::UserLayout;
 use crate::terminal::sim::config::Profile;
+use crate::terminal::sim::device::Store;
 use crate::terminal::sim::state::State;
 use bytes::Bytes;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write as _};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 const MAGIC: &str = "zksim-state 1";
 
@@ -60,11 +68,46 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-fn bad(line: usize, what: &str) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::InvalidData,
-        format!("state file line {line}: {what}"),
-    )
+/// A state file that cannot be loaded: where, and why.
+///
+/// ```
+/// use zkproto::terminal::sim::{persist, Profile};
+/// let e = persist::from_text("zksim-state 1\nbogus\n", &Profile::zk8()).unwrap_err();
+/// assert_eq!((e.line, e.to_string().as_str()), (2, "state file, line 2: unknown entry 'bogus'"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("state file{}, line {line}: {what}", path.as_ref().map(|p| format!(" {}", p.display())).unwrap_or_default())]
+pub struct FormatError {
+    /// The file (`None` for text parsed with [`from_text`]).
+    pub path: Option<PathBuf>,
+    /// The 1-based line.
+    pub line: usize,
+    /// What is wrong with it.
+    pub what: String,
+}
+
+impl From<FormatError> for io::Error {
+    fn from(e: FormatError) -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidData, e)
+    }
+}
+
+fn bad(line: usize, what: &str) -> FormatError {
+    FormatError {
+        path: None,
+        line,
+        what: what.to_string(),
+    }
+}
+
+/// The key a device keeps unique for a user id: the text up to the first
+/// NUL (72-byte layout) or the u32 (28-byte layout).
+fn user_id_key(u: &User) -> Vec<u8> {
+    let raw = u.user_id_raw();
+    match u.layout() {
+        UserLayout::Compact28 => raw.to_vec(),
+        UserLayout::Extended72 => raw.split(|&b| b == 0).next().unwrap_or_default().to_vec(),
+    }
 }
 
 /// Serialises `state` (whose records use `profile`'s layouts).
@@ -109,9 +152,16 @@ pub fn to_text(state: &State, profile: &Profile) -> String {
 }
 
 /// Parses a state file written for `profile`. Layout mismatches, malformed
-/// lines and a missing `end` line are errors.
-pub fn from_text(text: &str, profile: &Profile) -> io::Result<State> {
+/// lines, duplicate or inconsistent records and a missing `end` line are
+/// errors.
+pub fn from_text(text: &str, profile: &Profile) -> Result<State, FormatError> {
     let mut state = State::default();
+    // First line of each uid, user id, (uid, finger) and option seen.
+    let mut uids = BTreeMap::new();
+    let mut user_ids = BTreeMap::new();
+    let mut fingers = BTreeMap::new();
+    let mut option_lines = BTreeMap::new();
+    let mut last_line = 1;
     let ulayout = profile.user_layout;
     let alayout: AttendanceLayout = profile.effective_attendance_layout();
     let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
@@ -121,12 +171,13 @@ pub fn from_text(text: &str, profile: &Profile) -> io::Result<State> {
     }
     let mut ended = false;
     for (n, line) in lines {
+        last_line = n;
         if ended {
             return Err(bad(n, "data after 'end'"));
         }
         let mut parts = line.split(' ');
         let kind = parts.next().unwrap_or_default();
-        fn field(p: Option<&str>, n: usize) -> io::Result<&str> {
+        fn field(p: Option<&str>, n: usize) -> Result<&str, FormatError> {
             p.ok_or_else(|| bad(n, "missing field"))
         }
         let bytes_of =
@@ -147,13 +198,30 @@ pub fn from_text(text: &str, profile: &Profile) -> io::Result<State> {
                 let v = bytes_of(parts.next())?;
                 let k = String::from_utf8(k).map_err(|_| bad(n, "option name is not UTF-8"))?;
                 let v = String::from_utf8(v).map_err(|_| bad(n, "option value is not UTF-8"))?;
+                if let Some(first) = option_lines.insert(k.clone(), n) {
+                    return Err(bad(
+                        n,
+                        &format!("option {k:?} given twice (first on line {first})"),
+                    ));
+                }
                 state.options.insert(k, v);
             }
             "user" => {
                 let b = bytes_of(parts.next())?;
-                state
-                    .users
-                    .push(User::parse(&b, ulayout).map_err(|e| bad(n, &e.to_string()))?);
+                let u = User::parse(&b, ulayout).map_err(|e| bad(n, &e.to_string()))?;
+                if let Some(first) = uids.insert(u.uid(), n) {
+                    return Err(bad(
+                        n,
+                        &format!("duplicate user uid {} (first on line {first})", u.uid()),
+                    ));
+                }
+                if let Some(first) = user_ids.insert(user_id_key(&u), n) {
+                    return Err(bad(
+                        n,
+                        &format!("duplicate user id (first on line {first})"),
+                    ));
+                }
+                state.users.push(u);
             }
             "attendance" => {
                 let b = bytes_of(parts.next())?;
@@ -162,13 +230,21 @@ pub fn from_text(text: &str, profile: &Profile) -> io::Result<State> {
                     .push(Attendance::parse(&b, alayout).map_err(|e| bad(n, &e.to_string()))?);
             }
             "template" => {
-                let num = |p: Option<&str>| -> io::Result<u16> {
+                let num = |p: Option<&str>| -> Result<u16, FormatError> {
                     field(p, n)?.parse().map_err(|_| bad(n, "bad number"))
                 };
                 let uid = num(parts.next())?;
                 let finger = u8::try_from(num(parts.next())?).map_err(|_| bad(n, "bad finger"))?;
                 let flag = u8::try_from(num(parts.next())?).map_err(|_| bad(n, "bad flag"))?;
                 let data = Bytes::from(bytes_of(parts.next())?);
+                if let Some(first) = fingers.insert((uid, finger), n) {
+                    return Err(bad(
+                        n,
+                        &format!(
+                            "duplicate template of uid {uid} finger {finger} (first on line {first})"
+                        ),
+                    ));
+                }
                 state.templates.push(Template {
                     uid,
                     finger,
@@ -182,31 +258,83 @@ pub fn from_text(text: &str, profile: &Profile) -> io::Result<State> {
         }
     }
     if !ended {
-        return Err(bad(0, "truncated (no 'end' line)"));
+        return Err(bad(last_line, "truncated (no 'end' line)"));
+    }
+    if let Some((&(uid, _), &n)) = fingers.iter().find(|((uid, _), _)| !uids.contains_key(uid)) {
+        return Err(bad(n, &format!("template of uid {uid}, which has no user")));
     }
     Ok(state)
 }
 
-/// Writes `text` to `path` atomically: `path.tmp`, fsync, rename, then a
-/// best-effort fsync of the directory.
+/// Writes `text` to `path` durably and atomically: `path.tmp`, fsync,
+/// rename over `path`, fsync of the directory (on Unix; elsewhere a
+/// directory cannot be opened for syncing). `Ok` means the new content
+/// survives a crash; on an error the temporary file is removed and `path`
+/// keeps its old content (unless only the directory sync failed).
 pub fn write_atomic(path: &Path, text: &str) -> io::Result<()> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
-    let tmp = std::path::PathBuf::from(tmp);
-    {
-        let mut f = std::fs::File::create(&tmp)?;
+    let tmp = PathBuf::from(tmp);
+    let written = std::fs::File::create(&tmp).and_then(|mut f| {
         f.write_all(text.as_bytes())?;
-        f.sync_all()?;
+        f.sync_all()
+    });
+    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
     }
-    std::fs::rename(&tmp, path)?;
-    if let Some(d) = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .and_then(|dir| std::fs::File::open(dir).ok())
+    #[cfg(unix)]
     {
-        let _ = d.sync_all();
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        std::fs::File::open(dir)?.sync_all()?;
     }
     Ok(())
+}
+
+/// A state file as a device [`Store`]: every change is saved with
+/// [`save`] before the device acknowledges it.
+///
+/// ```
+/// use zkproto::terminal::sim::{persist::StateFile, Device, SimConfig};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("zk.state");
+/// let mut dev = Device::new(&SimConfig { users: 2, ..SimConfig::default() });
+/// dev.set_store(StateFile::new(&path).into_store()).unwrap();
+/// assert!(path.exists());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateFile {
+    path: PathBuf,
+}
+
+impl StateFile {
+    /// The state file at `path`.
+    pub fn new(path: impl Into<PathBuf>) -> StateFile {
+        StateFile { path: path.into() }
+    }
+
+    /// The path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Saves `state`; the error names the file.
+    pub fn save(&self, state: &State, profile: &Profile) -> io::Result<()> {
+        save(&self.path, state, profile).map_err(|e| with_path(&self.path, e))
+    }
+
+    /// This file as a [`Store`] for [`Device::set_store`](super::Device::set_store).
+    pub fn into_store(self) -> Store {
+        Box::new(move |state, profile| self.save(state, profile))
+    }
+}
+
+/// `e` with the file named in its message.
+fn with_path(path: &Path, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("state file {}: {e}", path.display()))
 }
 
 /// Saves `state` to `path` atomically.
@@ -214,12 +342,20 @@ pub fn save(path: &Path, state: &State, profile: &Profile) -> io::Result<()> {
     write_atomic(path, &to_text(state, profile))
 }
 
-/// Loads `path`; `Ok(None)` when it does not exist.
+/// Loads `path`; `Ok(None)` when it does not exist. Every error names the
+/// file; a content error is a [`FormatError`] (with the line) inside the
+/// `io::Error`.
 pub fn load(path: &Path, profile: &Profile) -> io::Result<Option<State>> {
     match std::fs::read_to_string(path) {
-        Ok(text) => from_text(&text, profile).map(Some),
+        Ok(text) => from_text(&text, profile).map(Some).map_err(|e| {
+            FormatError {
+                path: Some(path.to_path_buf()),
+                ..e
+            }
+            .into()
+        }),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
+        Err(e) => Err(with_path(path, e)),
     }
 }
 

@@ -6,10 +6,13 @@
 //! [`Device::handle`](super::Device::handle), and the returned
 //! [`Outgoing`] packets are written with their delivery flags (delay, split,
 //! drop, close). Realtime events are written when the device announces them.
-//! A TCP stream whose envelope is malformed or announces more than 1 MiB is
-//! closed.
+//! A TCP stream whose envelope is malformed or announces more than
+//! [`MAX_TCP_PACKET`] is closed. Connection count and idle time are bounded
+//! by the simulator's [`NetLimits`] ([`crate::sim_net`]).
 
+use crate::sim_net::{self, IdleClock, NetLimits};
 use crate::terminal::frame::{Peek, TagCheck, TcpFraming};
+use crate::terminal::record::template::MAX_TEMPLATE_LEN;
 use crate::terminal::sim::Shared;
 use crate::terminal::sim::device::{Outgoing, PeerKey, Transport};
 use bytes::{Buf, BytesMut};
@@ -19,10 +22,17 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::watch;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
-/// Largest TCP packet accepted from a client.
-pub const MAX_TCP_PACKET: usize = 1024 * 1024;
+/// Largest command packet (8-byte header + data, without the TCP envelope)
+/// accepted from a client: the largest a client may legally send. Uploads
+/// travel in `CMD_DATA` chunks of at most 1024 bytes (§1.6; pyzk and this
+/// crate's client), and the largest inline write is `CMD_TMP_WRITE` with
+/// its 6-byte header and a template of up to
+/// [`MAX_TEMPLATE_LEN`](crate::terminal::record::template::MAX_TEMPLATE_LEN)
+/// bytes. A longer announcement closes the connection as soon as its
+/// envelope arrives, so a connection never buffers more than one such frame.
+pub const MAX_TCP_PACKET: usize = 8 + 6 + MAX_TEMPLATE_LEN;
 
 /// A running server; it stops when dropped or on [`shutdown`](Self::shutdown).
 #[derive(Debug)]
@@ -66,6 +76,7 @@ pub(crate) async fn serve(
     shared: Arc<Shared>,
     tcp: Option<SocketAddr>,
     udp: Option<SocketAddr>,
+    limits: NetLimits,
 ) -> std::io::Result<SimServer> {
     let (stop, _) = watch::channel(false);
     let mut tasks = Vec::new();
@@ -74,10 +85,18 @@ pub(crate) async fn serve(
     if let Some(addr) = tcp {
         let listener = TcpListener::bind(addr).await?;
         tcp_addr = Some(listener.local_addr()?);
-        tasks.push(tokio::spawn(accept_loop(
-            shared.clone(),
+        let shared = shared.clone();
+        let stop_conn = stop.subscribe();
+        tasks.push(tokio::spawn(sim_net::accept_loop(
             listener,
+            limits,
             stop.subscribe(),
+            "terminal",
+            move |stream, from| {
+                let peer = shared.new_tcp_peer();
+                tracing::debug!(?peer, %from, "TCP connection");
+                run_stream(shared.clone(), stream, peer, stop_conn.clone(), limits)
+            },
         )));
     }
     if let Some(addr) = udp {
@@ -98,36 +117,15 @@ pub(crate) async fn serve(
     })
 }
 
-async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, mut stop: watch::Receiver<bool>) {
-    let mut conns = JoinSet::new();
-    loop {
-        tokio::select! {
-            r = listener.accept() => match r {
-                Ok((stream, from)) => {
-                    let _ = stream.set_nodelay(true);
-                    let peer = shared.new_tcp_peer();
-                    tracing::debug!(?peer, %from, "TCP connection");
-                    conns.spawn(run_stream(shared.clone(), stream, peer, stop.clone()));
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
-            Some(_) = conns.join_next(), if !conns.is_empty() => {}
-            _ = stop.changed() => break,
-        }
-    }
-    conns.shutdown().await;
-}
-
 /// Serves one TCP-framed byte stream until EOF, a framing error, a
-/// close-after reply or shutdown. The device session is ended afterwards.
+/// close-after reply, the idle deadline of `limits` or shutdown. The device
+/// session is ended afterwards.
 pub(crate) async fn run_stream<S>(
     shared: Arc<Shared>,
     io: S,
     peer: PeerKey,
     mut stop: watch::Receiver<bool>,
+    limits: NetLimits,
 ) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -138,17 +136,24 @@ pub(crate) async fn run_stream<S>(
         tag_check: TagCheck::CommandOnly,
     };
     let mut buf = BytesMut::with_capacity(4096);
+    let mut idle = IdleClock::new(limits);
     'conn: loop {
+        let deadline = idle.deadline(shared.activity(&peer));
+        // Never buffer more than one frame of the largest legal size.
+        let room = (8 + MAX_TCP_PACKET).saturating_sub(buf.len()).max(1);
+        let mut limited = (&mut rd).take(room as u64);
         tokio::select! {
-            r = rd.read_buf(&mut buf) => {
+            r = limited.read_buf(&mut buf) => {
                 match r {
                     Ok(0) | Err(_) => break 'conn,
                     Ok(_) => {}
                 }
+                let mut completed = false;
                 loop {
                     match framing.peek(&buf) {
                         Ok(Peek::Incomplete { .. }) => break,
                         Ok(Peek::Complete { frame_len }) => {
+                            completed = true;
                             let frame = buf.split_to(frame_len);
                             let out = shared.handle(peer, frame.get(8..).unwrap_or_default());
                             if !write_tcp(&mut wr, out).await {
@@ -161,6 +166,11 @@ pub(crate) async fn run_stream<S>(
                         }
                     }
                 }
+                idle.after_read(completed, !buf.is_empty());
+            }
+            _ = sim_net::sleep_until(deadline) => {
+                tracing::info!(?peer, partial = buf.len(), "closing an idle connection");
+                break 'conn;
             }
             r = wake.changed() => {
                 if r.is_err() {
