@@ -16,6 +16,7 @@
 
 pub mod panel;
 pub mod terminal;
+pub mod text;
 mod wire_enum;
 
 #[cfg(feature = "client")]

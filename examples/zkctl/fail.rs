@@ -287,7 +287,9 @@ impl Failure {
             s.push_str("; ");
             s.push_str(h);
         }
-        one_line(&s)
+        // Messages quote device text (names, firmware strings): shown
+        // escaped so that it cannot drive the terminal.
+        zkproto::text::escape_display(&one_line(&s)).into_owned()
     }
 
     /// The error as a JSON object (for `--json`).

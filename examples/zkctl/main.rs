@@ -29,7 +29,7 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
-use view::UserView;
+use view::{UserView, shown};
 use zkproto::terminal::client::{Client, Error as ClientError, NewUser, StreamOptions, Transport};
 use zkproto::terminal::command::EventMask;
 use zkproto::terminal::commkey::CommKey;
@@ -342,12 +342,12 @@ async fn info(c: &mut Client, ctx: &Ctx) -> Result<(), Failure> {
         ctx.print_json(&v);
         return Ok(());
     }
-    let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
+    let opt = |o: &Option<String>| o.as_deref().map_or_else(|| "-".into(), shown);
     println!("device:      {}", ctx.label);
     println!("serial:      {}", opt(&di.serial_number));
     println!("model:       {}", opt(&di.device_name));
     println!("platform:    {}", opt(&di.platform));
-    println!("firmware:    {}", di.firmware_version);
+    println!("firmware:    {}", shown(&di.firmware_version));
     println!("mac:         {}", opt(&di.mac));
     println!("time:        {time}");
     match layout {
@@ -466,8 +466,8 @@ async fn users(c: &mut Client, ctx: &Ctx, cmd: &UsersCmd, p: Prepared) -> Result
             } else {
                 println!(
                     "added user {} ({}) at uid {}{}",
-                    back.user_id(enc),
-                    back.name(enc),
+                    shown(&back.user_id(enc)),
+                    shown(&back.name(enc)),
                     back.uid(),
                     if back.has_password() { ", PIN set" } else { "" }
                 );
@@ -492,8 +492,9 @@ async fn users(c: &mut Client, ctx: &Ctx, cmd: &UsersCmd, p: Prepared) -> Result
                 ctx.print_json(&json!({"user_id": user_id, "uid": back.uid(), "has_pin": true, "verified": true}));
             } else {
                 println!(
-                    "PIN of user {user_id} ({}) set; read back from the device and confirmed",
-                    back.name(enc)
+                    "PIN of user {} ({}) set; read back from the device and confirmed",
+                    shown(user_id),
+                    shown(&back.name(enc))
                 );
             }
             Ok(())
@@ -509,7 +510,11 @@ async fn users(c: &mut Client, ctx: &Ctx, cmd: &UsersCmd, p: Prepared) -> Result
             if ctx.json {
                 ctx.print_json(&json!({"user_id": user_id, "uid": back.uid(), "has_pin": false, "verified": true}));
             } else {
-                println!("PIN of user {user_id} ({}) cleared", back.name(enc));
+                println!(
+                    "PIN of user {} ({}) cleared",
+                    shown(user_id),
+                    shown(&back.name(enc))
+                );
             }
             Ok(())
         }
@@ -518,8 +523,9 @@ async fn users(c: &mut Client, ctx: &Ctx, cmd: &UsersCmd, p: Prepared) -> Result
             input::confirm(
                 *yes,
                 &format!(
-                    "Delete user {user_id} ({}) from {}?",
-                    u.name(enc),
+                    "Delete user {} ({}) from {}?",
+                    shown(user_id),
+                    shown(&u.name(enc)),
                     ctx.label
                 ),
             )?;
@@ -532,7 +538,12 @@ async fn users(c: &mut Client, ctx: &Ctx, cmd: &UsersCmd, p: Prepared) -> Result
             if ctx.json {
                 ctx.print_json(&json!({"user_id": user_id, "uid": u.uid(), "deleted": true}));
             } else {
-                println!("deleted user {user_id} ({}, uid {})", u.name(enc), u.uid());
+                println!(
+                    "deleted user {} ({}, uid {})",
+                    shown(user_id),
+                    shown(&u.name(enc)),
+                    u.uid()
+                );
             }
             Ok(())
         }
@@ -791,7 +802,7 @@ async fn backup_cmd(c: &mut Client, ctx: &Ctx, file: &Path) -> Result<(), Failur
             "backed up {} user(s) and {} template(s) from {} to {} (the file holds PINs: keep it private)",
             users.len(),
             templates.len(),
-            di.serial_number.as_deref().unwrap_or(&ctx.label),
+            shown(di.serial_number.as_deref().unwrap_or(&ctx.label)),
             file.display()
         );
     }

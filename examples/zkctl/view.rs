@@ -8,6 +8,12 @@ use zkproto::terminal::record::attendance::Attendance;
 use zkproto::terminal::record::event::{Alarm, Event};
 use zkproto::terminal::record::text::TextEncoding;
 use zkproto::terminal::record::user::{Role, User};
+use zkproto::text::escape_display;
+
+/// Device text made safe to print on a terminal (see [`zkproto::text`]).
+pub fn shown(s: &str) -> String {
+    escape_display(s).into_owned()
+}
 
 /// A user as printed (never the PIN itself).
 #[derive(Debug, Serialize)]
@@ -127,8 +133,8 @@ pub fn users_table(users: &[UserView]) -> String {
         .map(|u| {
             vec![
                 u.uid.to_string(),
-                u.user_id.clone(),
-                u.name.clone(),
+                shown(&u.user_id),
+                shown(&u.name),
                 u.role.to_string(),
                 if u.card == 0 {
                     "-".into()
@@ -156,8 +162,8 @@ pub fn user_text(u: &UserView) -> String {
     format!(
         "user id:   {}\nname:      {}\nuid:       {}\nrole:      {} (privilege {})\nenabled:   {}\n\
          card:      {}\ngroup:     {}\ntimezones: {:?}\npin:       {}\n",
-        u.user_id,
-        u.name,
+        shown(&u.user_id),
+        shown(&u.name),
         u.uid,
         u.role,
         u.privilege,
@@ -204,8 +210,17 @@ pub fn attendance_csv(a: &Attendance) -> String {
     )
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
+/// A CSV field: control characters escaped as in text output (so the
+/// file is safe to `cat`), quoted when it holds `,` or `"`, and prefixed
+/// with `'` when it starts like a spreadsheet formula (`=`, `+`, `-`, `@`).
+pub fn csv_field(s: &str) -> String {
+    let s = escape_display(s);
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.into_owned()
+    };
+    if s.contains([',', '"']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_string()
@@ -230,7 +245,7 @@ pub fn attendance_text(a: &Attendance) -> String {
     format!(
         "{:<19}  {:<12}  {:<11}  {:<9}  {}",
         time,
-        a.user_id(),
+        shown(&a.user_id()),
         verify_name(a.verify),
         state_name(a.state),
         a.work_code
@@ -317,7 +332,7 @@ pub fn event_text(e: &Event) -> String {
         Event::Attendance(a) => format!(
             "{} punch user={} {} {}",
             a.time,
-            a.user_id,
+            shown(&a.user_id),
             verify_name(a.verify),
             state_name(a.state)
         ),
@@ -334,7 +349,7 @@ pub fn event_text(e: &Event) -> String {
             ..
         } => format!(
             "enroll finger result={result} user={} finger={}",
-            user_id.as_deref().unwrap_or("?"),
+            shown(user_id.as_deref().unwrap_or("?")),
             finger.map(|f| f.to_string()).unwrap_or_else(|| "?".into())
         ),
         Event::EnrollUser { .. } => "user enrolled".into(),
