@@ -779,3 +779,330 @@ fn zksim_restore_to_a_zk6_replacement_converts_records() {
     assert_eq!(again["summary"]["users"]["add"], 0, "{again}");
     assert_eq!(again["summary"]["users"]["update"], 0, "{again}");
 }
+
+// ---------------------------------------------------------------- in-process simulator
+
+use zkproto::terminal::record::text::Overflow;
+use zkproto::terminal::record::user::User;
+use zkproto::terminal::sim::{Profile, SimConfig, SimServer, Simulator};
+
+/// A simulator in this test process, served on 127.0.0.1 (TCP when the
+/// profile has it), so that the test can give it hostile data or a small
+/// capacity through its control API while zkctl runs as a child.
+struct Local {
+    rt: tokio::runtime::Runtime,
+    sim: Simulator,
+    server: Option<SimServer>,
+    addr: String,
+    udp: bool,
+}
+
+impl Local {
+    fn start(config: SimConfig) -> Local {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let sim = Simulator::new(config);
+        let any: std::net::SocketAddr = "127.0.0.1:0".parse().expect("addr");
+        let server = rt
+            .block_on(sim.serve(Some(any), Some(any)))
+            .expect("serve");
+        let (addr, udp) = match (server.tcp_addr(), server.udp_addr()) {
+            (Some(a), _) => (a.to_string(), false),
+            (None, Some(a)) => (a.to_string(), true),
+            _ => panic!("the simulator serves nothing"),
+        };
+        Local {
+            rt,
+            sim,
+            server: Some(server),
+            addr,
+            udp,
+        }
+    }
+
+    fn args<'a>(&'a self, args: &[&'a str]) -> Vec<&'a str> {
+        let mut all = vec!["--device", self.addr.as_str(), "--timeout", "3"];
+        if self.udp {
+            all.push("--udp");
+        }
+        all.extend_from_slice(args);
+        all
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        zkctl(&self.args(args))
+    }
+
+    fn run_stdin(&self, args: &[&str], stdin: &str) -> Run {
+        zkctl_stdin(&self.args(args), Some(stdin))
+    }
+}
+
+impl Drop for Local {
+    fn drop(&mut self) {
+        if let Some(s) = self.server.take() {
+            self.rt.block_on(s.shutdown());
+        }
+    }
+}
+
+/// A user record of the simulator's layout with exactly these texts.
+fn raw_user(sim: &Simulator, uid: u16, user_id: &str, name: &str) -> User {
+    let enc = sim.encoding();
+    let mut u = User::new(sim.profile().user_layout, uid, user_id, enc).expect("user id fits");
+    u.set_name(name, enc, Overflow::Error).expect("name fits");
+    u
+}
+
+/// Device text that would drive a terminal if printed raw: OSC title +
+/// BEL, clear screen, cursor up, a CR/LF that forges a table row, a C1 CSI,
+/// a bidi override.
+const EVIL_ID: &str = "77\x1b[1A";
+const EVIL_NAMES: [&str; 3] = [
+    "\x1b]0;pwned\x07\x1b[2JEve",
+    "Bo\r\nFAKE 9999 admin",
+    "\u{9b}1A\u{202e}Cy",
+];
+
+/// Neither stream holds a control character (other than the newlines
+/// between lines), a bidi control, or a forged row.
+#[track_caller]
+fn inert(r: &Run, what: &str) {
+    for (stream, text) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
+        let bad: Vec<char> = text
+            .chars()
+            .filter(|&c| c != '\n' && zkproto::text::needs_escape(c) && c != '\\')
+            .collect();
+        assert!(bad.is_empty(), "{what}: raw {bad:?} on {stream}: {r:#?}");
+        assert!(
+            !text.lines().any(|l| l.trim_start().starts_with("FAKE")),
+            "{what}: forged row on {stream}: {r:#?}"
+        );
+    }
+}
+
+fn evil_sim() -> Local {
+    let profile = Profile {
+        serial_number: "SN\x1b[2J\x1b]0;x\x07".into(),
+        device_name: "Model\u{202e}evil".into(),
+        platform: "P\r\nFAKE platform".into(),
+        ..Profile::zk8()
+    };
+    let local = Local::start(SimConfig {
+        profile,
+        users: 0,
+        attendance: 0,
+        ..SimConfig::default()
+    });
+    let ids = [EVIL_ID, "2", "3"];
+    for (i, (id, name)) in ids.iter().zip(EVIL_NAMES).enumerate() {
+        let uid = u16::try_from(i + 1).expect("uid");
+        local.sim.put_user(raw_user(&local.sim, uid, id, name));
+    }
+    local.sim.punch(EVIL_ID, 1, 0);
+    local
+}
+
+#[test]
+fn hostile_device_text_is_escaped_in_every_human_output() {
+    let local = evil_sim();
+
+    let list = local.run(&["users", "list"]).ok();
+    inert(&list, "users list");
+    assert!(list.stdout.contains(r"\x1b]0;pwned\x07\x1b[2JEve"), "{list:#?}");
+    assert!(list.stdout.contains(r"Bo\r\nFAKE 9999 admin"), "{list:#?}");
+    assert!(list.stdout.contains(r"\u{9b}1A\u{202e}Cy"), "{list:#?}");
+    assert!(list.stdout.contains(r"77\x1b[1A"), "{list:#?}");
+    assert_eq!(list.stdout.lines().count(), 1 + 3 + 1, "one line per user: {list:#?}");
+
+    // JSON keeps the exact text.
+    let json = local.run(&["--json", "users", "list"]).ok().json();
+    assert_eq!(json[0]["user_id"], EVIL_ID);
+    assert_eq!(json[0]["name"], EVIL_NAMES[0]);
+    assert_eq!(json[1]["name"], EVIL_NAMES[1]);
+
+    for id in [EVIL_ID, "2", "3"] {
+        inert(&local.run(&["users", "show", id]).ok(), "users show");
+    }
+    let info = local.run(&["info"]).ok();
+    inert(&info, "info");
+    assert!(info.stdout.contains(r"SN\x1b[2J\x1b]0;x\x07"), "{info:#?}");
+    assert!(info.stdout.contains(r"Model\u{202e}evil"), "{info:#?}");
+    let att = local.run(&["attendance"]).ok();
+    inert(&att, "attendance");
+    assert!(att.stdout.contains(r"77\x1b[1A"), "{att:#?}");
+    let csv = local.run(&["attendance", "--csv"]).ok();
+    inert(&csv, "attendance --csv");
+    assert!(csv.stdout.contains(r"77\x1b[1A"), "{csv:#?}");
+
+    // Live events: a punch by the hostile user id while `events` listens.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let puncher = {
+        let sim = local.sim.clone();
+        let done = done.clone();
+        std::thread::spawn(move || {
+            for _ in 0..200 {
+                if done.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+                sim.punch(EVIL_ID, 1, 0);
+            }
+        })
+    };
+    let ev = local.run(&["events", "--count", "2"]);
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    puncher.join().expect("puncher");
+    let ev = ev.ok();
+    inert(&ev, "events");
+    assert!(ev.stdout.contains(r"user=77\x1b[1A"), "{ev:#?}");
+
+    // Commands that name the user they changed.
+    inert(&local.run(&["users", "clear-pin", "2"]).ok(), "users clear-pin");
+    inert(
+        &local.run_stdin(&["users", "set-pin", "2", "--pin-stdin"], "4321\n").ok(),
+        "users set-pin",
+    );
+    inert(&local.run(&["users", "delete", "3", "--yes"]).ok(), "users delete");
+
+    // Backup and restore print names too.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("evil.json");
+    let path = file.to_str().expect("path");
+    inert(&local.run(&["backup", path]).ok(), "backup");
+    local.sim.put_user(raw_user(&local.sim, 1, EVIL_ID, "changed"));
+    let restored = local.run(&["restore", path]).ok();
+    inert(&restored, "restore");
+    assert!(restored.stdout.contains(r"\x1b]0;pwned"), "{restored:#?}");
+}
+
+/// A backup of `n` users of the zk8 layout, written by zkctl from a
+/// simulator with demo users.
+fn backup_of(n: usize, dir: &Path) -> PathBuf {
+    let src = Local::start(SimConfig {
+        users: n,
+        attendance: 0,
+        ..SimConfig::default()
+    });
+    let file = dir.join("full.json");
+    src.run(&["backup", file.to_str().expect("path")]).ok();
+    file
+}
+
+#[test]
+fn restore_that_stops_half_way_reports_what_it_changed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = backup_of(5, dir.path());
+    let path = file.to_str().expect("path");
+    // A device with room for two users: its firmware refuses the third
+    // new record (CMD_ACK_ERROR), as a full terminal does.
+    let small = || {
+        Local::start(SimConfig {
+            profile: Profile {
+                user_capacity: 2,
+                ..Profile::zk8()
+            },
+            users: 0,
+            attendance: 0,
+            ..SimConfig::default()
+        })
+    };
+
+    let dst = small();
+    let r = dst.run(&["restore", path]).fails(1);
+    assert_eq!(dst.sim.users().len(), 2, "two users were written");
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("added ")).count(),
+        2,
+        "{r:#?}"
+    );
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.starts_with("not added    user "))
+            .count(),
+        3,
+        "{r:#?}"
+    );
+    assert!(r.stdout.contains("users: 2 added (3 not added)"), "{r:#?}");
+    assert!(r.stdout.contains("restore stopped part way"), "{r:#?}");
+    // Five users and the two fingerprints of the demo data.
+    assert!(r.stderr.contains("restore stopped after 2 of 7 change(s)"), "{r:#?}");
+    // The users reported added are exactly those on the device.
+    let on_device: Vec<String> = dst
+        .sim
+        .users()
+        .iter()
+        .map(|u| u.user_id(dst.sim.encoding()))
+        .collect();
+    for l in lines.iter().filter(|l| l.starts_with("added ")) {
+        let id = l.split_whitespace().nth(2).expect("user id");
+        assert!(on_device.iter().any(|d| d == id), "{id} reported added: {r:#?}");
+    }
+
+    // The same in JSON: the report on stdout, the error on stderr.
+    let dst = small();
+    let r = dst.run(&["--json", "restore", path]);
+    assert_eq!(r.code, 1, "{r:#?}");
+    let v = r.json();
+    assert_eq!(v["complete"], false, "{v}");
+    assert_eq!(v["summary"]["applied"]["users"], 2, "{v}");
+    assert_eq!(v["error"]["kind"], "refused", "{v}");
+    let applied: Vec<&str> = v["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .filter(|u| u["applied"] == true)
+        .map(|u| u["user_id"].as_str().expect("id"))
+        .collect();
+    let mut on_device: Vec<String> = dst
+        .sim
+        .users()
+        .iter()
+        .map(|u| u.user_id(dst.sim.encoding()))
+        .collect();
+    on_device.sort();
+    let mut applied: Vec<String> = applied.iter().map(|s| s.to_string()).collect();
+    applied.sort();
+    assert_eq!(applied, on_device, "{v}");
+    let err: Value = serde_json::from_str(r.stderr.trim()).expect("JSON error");
+    assert_eq!(err["error"]["exit_code"], 1);
+
+    // A restore that completes says so.
+    let roomy = Local::start(SimConfig {
+        users: 0,
+        attendance: 0,
+        ..SimConfig::default()
+    });
+    let v = roomy.run(&["--json", "restore", path]).ok().json();
+    assert_eq!(v["complete"], true, "{v}");
+    assert_eq!(v["error"], Value::Null, "{v}");
+    assert_eq!(v["summary"]["applied"]["users"], 5, "{v}");
+}
+
+#[test]
+fn restore_refused_from_the_first_write_says_nothing_changed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = backup_of(4, dir.path());
+    let dst = Local::start(SimConfig {
+        users: 0,
+        attendance: 0,
+        ..SimConfig::default()
+    });
+    // The device refuses every user record (in either layout).
+    dst.sim.set_fault(zkproto::terminal::sim::Fault::ReplyWith {
+        command: zkproto::terminal::Command::UserWrq,
+        reply: zkproto::terminal::ReplyCode::AckError,
+    });
+    let r = dst
+        .run(&["restore", file.to_str().expect("path")])
+        .fails(1);
+    assert!(r.stderr.contains("restore stopped after 0 of"), "{r:#?}");
+    assert!(r.stdout.contains("users: 0 added (4 not added)"), "{r:#?}");
+    assert!(!r.stdout.lines().any(|l| l.starts_with("added ")), "{r:#?}");
+    assert!(dst.sim.users().is_empty());
+}
