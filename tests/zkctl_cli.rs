@@ -1106,3 +1106,126 @@ fn restore_refused_from_the_first_write_says_nothing_changed() {
     assert!(!r.stdout.lines().any(|l| l.starts_with("added ")), "{r:#?}");
     assert!(dst.sim.users().is_empty());
 }
+
+/// A TCP proxy in front of `target`, on the runtime of `local`, that adds
+/// `extra` to the user count of every `CMD_GET_FREE_SIZES` reply sent after
+/// the device's user table was read: a device whose table and count
+/// disagree (someone enrolling meanwhile, or firmware that loses records).
+fn count_faking_proxy(local: &Local, extra: i32) -> String {
+    use futures_util::{SinkExt, StreamExt};
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    use tokio_util::codec::Framed;
+    use zkproto::terminal::codec::TcpCodec;
+    use zkproto::terminal::record::bulk::BulkRead;
+    use zkproto::terminal::record::sizes::FreeSizes;
+    use zkproto::terminal::{Command, Packet};
+
+    let target: std::net::SocketAddr = local.addr.parse().expect("addr");
+    let listener = local
+        .rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    local.rt.spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let Ok(device) = tokio::net::TcpStream::connect(target).await else {
+                return;
+            };
+            let (mut to_client, mut from_client) =
+                Framed::new(client, TcpCodec::default()).split::<Packet>();
+            let (mut to_device, mut from_device) =
+                Framed::new(device, TcpCodec::default()).split::<Packet>();
+            // Request command by reply id, and whether users were read.
+            let asked: Arc<Mutex<(HashMap<u16, Command>, bool)>> = Arc::default();
+            let seen = asked.clone();
+            tokio::spawn(async move {
+                while let Some(Ok(p)) = from_client.next().await {
+                    {
+                        let mut s = seen.lock().unwrap();
+                        if p.command() == Command::PrepareBuffer
+                            && BulkRead::parse(&p.data).is_ok_and(|r| r == BulkRead::users())
+                        {
+                            s.1 = true;
+                        }
+                        s.0.insert(p.reply_id, p.command());
+                    }
+                    if to_device.send(p).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            tokio::spawn(async move {
+                while let Some(Ok(mut p)) = from_device.next().await {
+                    let fake = {
+                        let s = asked.lock().unwrap();
+                        s.1 && s.0.get(&p.reply_id) == Some(&Command::GetFreeSizes)
+                    };
+                    if fake && let Ok(mut f) = FreeSizes::parse(&p.data) {
+                        f.users += extra;
+                        p = Packet::new(p.code, p.session_id, p.reply_id, f.encode());
+                    }
+                    if to_client.send(p).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[test]
+fn backup_whose_user_count_disagrees_with_the_device_fails_and_keeps_the_old_file() {
+    let local = Local::start(SimConfig {
+        users: 4,
+        attendance: 0,
+        ..SimConfig::default()
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("office.json");
+    let path = file.to_str().expect("path");
+    std::fs::write(&file, "previous backup\n").expect("write");
+    let proxy = count_faking_proxy(&local, 1);
+    let r = zkctl(&["--device", &proxy, "--timeout", "3", "backup", path]).fails(3);
+    assert!(
+        r.stderr.contains("4 user(s) read but the device counts 5"),
+        "{r:#?}"
+    );
+    assert!(r.stdout.is_empty(), "{r:#?}");
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("read"),
+        "previous backup\n",
+        "the old file is untouched"
+    );
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(names.len(), 1, "no temporary file left: {names:?}");
+
+    // Through the same proxy with nothing faked, the backup is written.
+    let honest = count_faking_proxy(&local, 0);
+    zkctl(&["--device", &honest, "--timeout", "3", "backup", path]).ok();
+    assert_eq!(read_json(&file)["users"].as_array().map(Vec::len), Some(4));
+}
+
+#[test]
+fn backup_file_errors_name_the_path_without_debug_text() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().to_str().expect("path");
+    // Restoring from a directory, a missing file; backing up into a
+    // directory and into a missing directory.
+    for args in [
+        vec!["--device", "sim", "restore", d],
+        vec!["--device", "sim", "restore", &format!("{d}/missing.json")],
+        vec!["--device", "sim", "backup", d],
+        vec!["--device", "sim", "backup", &format!("{d}/no/such/dir.json")],
+    ] {
+        let r = zkctl(&args).fails(2);
+        assert!(r.stderr.contains(d), "names the path: {r:#?}");
+        for debug in ["Os {", "code:", "kind:", "Custom {"] {
+            assert!(!r.stderr.contains(debug), "Debug text {debug:?}: {r:#?}");
+        }
+    }
+}
