@@ -1229,3 +1229,103 @@ fn backup_file_errors_name_the_path_without_debug_text() {
         }
     }
 }
+
+// ---------------------------------------------------------------- --trace
+
+/// `secret` appears on neither stream, as text or as spaced hex (the
+/// trace's format), nor does any 4-character run of it in hex.
+#[track_caller]
+fn never_leaks(r: &Run, secret: &str, what: &str) {
+    let hex: Vec<String> = secret.bytes().map(|b| format!("{b:02x}")).collect();
+    for (stream, text) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
+        assert!(!text.contains(secret), "{what}: {secret:?} as text on {stream}: {r:#?}");
+        for w in hex.windows(4) {
+            let run = w.join(" ");
+            assert!(!text.contains(&run), "{what}: {run:?} on {stream}: {r:#?}");
+        }
+    }
+}
+
+/// The trace is there: frames both ways, with the redaction marked.
+#[track_caller]
+fn traced(r: &Run, must: &[&str]) {
+    assert!(r.stderr.contains("send CMD_CONNECT(1000)"), "{r:#?}");
+    assert!(r.stderr.contains("recv CMD_ACK_OK(2000)"), "{r:#?}");
+    for m in must {
+        assert!(r.stderr.contains(m), "{m:?} missing: {r:#?}");
+    }
+}
+
+#[test]
+fn trace_never_shows_pins_or_the_comm_key() {
+    use zkproto::terminal::commkey::CommKey;
+    const PIN: &str = "86420";
+    const NEW_PIN: &str = "97531";
+    let local = Local::start(SimConfig {
+        comm_key: Some(CommKey::new(271_828)),
+        users: 3,
+        attendance: 0,
+        ..SimConfig::default()
+    });
+    // A user whose PIN is read back in every user-table read.
+    let mut u = raw_user(&local.sim, 9, "900", "Pat");
+    u.set_password(PIN).expect("pin");
+    local.sim.put_user(u);
+    let key = ["--comm-key", "271828", "--trace"];
+    fn with<'a>(key: &[&'a str], args: &[&'a str]) -> Vec<&'a str> {
+        [key, args].concat()
+    }
+
+    let r = local.run(&with(&key, &["users", "list"])).ok();
+    traced(&r, &["send CMD_AUTH(1102)", "** ** ** ** (4 bytes redacted: comm key)", "bytes redacted: PIN"]);
+    never_leaks(&r, PIN, "users list");
+    // The comm key's proof bytes are not shown either: the AUTH line
+    // holds only `**`.
+    let auth = r
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("send CMD_AUTH"))
+        .expect("auth line");
+    assert!(auth.ends_with("data: ** ** ** ** (4 bytes redacted: comm key)"), "{auth}");
+
+    let r = local
+        .run_stdin(&with(&key, &["users", "set-pin", "900", "--pin-stdin"]), &format!("{NEW_PIN}\n"))
+        .ok();
+    traced(&r, &["send CMD_USER_WRQ(8)", "bytes redacted: PIN"]);
+    never_leaks(&r, NEW_PIN, "users set-pin");
+    never_leaks(&r, PIN, "users set-pin");
+
+    let r = local.run(&with(&key, &["users", "add", "901", "--name", "Lee", "--pin", PIN])).ok();
+    traced(&r, &["send CMD_USER_WRQ(8)"]);
+    never_leaks(&r, PIN, "users add");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("b.json");
+    let r = local.run(&with(&key, &["backup", file.to_str().expect("path")])).ok();
+    traced(&r, &["send CMD_PREPARE_BUFFER(1503)", "bytes redacted: PIN"]);
+    never_leaks(&r, PIN, "backup");
+    never_leaks(&r, NEW_PIN, "backup");
+    // The file does hold them (the trace would have had them to show).
+    let text = std::fs::read_to_string(&file).expect("backup");
+    assert!(text.contains(PIN) && text.contains(NEW_PIN));
+
+    // Restoring uploads the records again.
+    let r = local.run(&with(&key, &["restore", file.to_str().expect("path")])).ok();
+    never_leaks(&r, PIN, "restore");
+    never_leaks(&r, NEW_PIN, "restore");
+
+    // Without --trace, no frame is printed.
+    let quiet = local.run(&["--comm-key", "271828", "users", "list"]).ok();
+    assert!(!quiet.stderr.contains("CMD_"), "{quiet:#?}");
+}
+
+#[test]
+fn trace_on_the_in_process_simulator_and_panels() {
+    let r = zkctl(&["--device", "sim", "--trace", "users", "add", "55", "--name", "Kim", "--pin", "97531"]).ok();
+    traced(&r, &["send CMD_USER_WRQ(8)", "bytes redacted: PIN"]);
+    never_leaks(&r, "97531", "sim users add");
+    // Panels: requests and replies by command and length, no data.
+    let r = zkctl(&["--device", "sim-c3", "--trace", "--password", "s3cr3t!", "users", "list"]);
+    assert!(r.stderr.contains("panel request"), "{r:#?}");
+    assert!(!r.stderr.contains("s3cr3t!"), "{r:#?}");
+}

@@ -43,6 +43,9 @@ use zkproto::terminal::sim::{Profile, SimConfig, Simulator};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let json_errors = cli.json;
+    if cli.trace {
+        trace_to_stderr();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -66,6 +69,21 @@ fn main() -> ExitCode {
             ExitCode::from(f.exit.code())
         }
     }
+}
+
+/// `--trace`: the client's frame dumps (`zkproto::frames`, secrets
+/// redacted by the library) and the panel client's request/reply lines,
+/// one per line on stderr; nothing else is logged.
+fn trace_to_stderr() {
+    let filter = tracing_subscriber::EnvFilter::new("off,zkproto::frames=trace,zkproto::panel::client=trace");
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(false)
+        .with_level(false)
+        .without_time()
+        .try_init();
 }
 
 /// Everything a command needs besides the client.
