@@ -134,17 +134,31 @@ mod tests {
 
     #[test]
     fn escapes_are_exact() {
-        assert_eq!(escape_display("\0\x07\x7f\u{85}\u{9b}"), r"\x00\x07\x7f\u{85}\u{9b}");
+        assert_eq!(
+            escape_display("\0\x07\x7f\u{85}\u{9b}"),
+            r"\x00\x07\x7f\u{85}\u{9b}"
+        );
         assert_eq!(
             escape_display("\u{200e}\u{2066}\u{2069}\u{2028}\u{61c}"),
             r"\u{200e}\u{2066}\u{2069}\u{2028}\u{61c}"
         );
-        assert_eq!(Escaped("a\\b\x1bc").to_string(), escape_display("a\\b\x1bc"));
+        assert_eq!(
+            Escaped("a\\b\x1bc").to_string(),
+            escape_display("a\\b\x1bc")
+        );
     }
 
     #[test]
     fn ordinary_text_is_untouched() {
-        for s in ["", "Ana", "张三", "Ærøskøbing", "José-María O'Neil", "ユーザー 1", "😀"] {
+        for s in [
+            "",
+            "Ana",
+            "张三",
+            "Ærøskøbing",
+            "José-María O'Neil",
+            "ユーザー 1",
+            "😀",
+        ] {
             assert!(matches!(escape_display(s), Cow::Borrowed(_)), "{s}");
             assert_eq!(Escaped(s).to_string(), s);
         }
@@ -155,7 +169,9 @@ mod tests {
         // Every char of the BMP alone: the output has no control and no
         // bidi control.
         for cp in 0u32..0x1_0000 {
-            let Some(c) = char::from_u32(cp) else { continue };
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
             let shown = escape_display(&c.to_string()).into_owned();
             assert!(
                 !shown.chars().any(|c| c != '\\' && needs_escape(c)),

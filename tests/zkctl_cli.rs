@@ -806,9 +806,7 @@ impl Local {
             .expect("runtime");
         let sim = Simulator::new(config);
         let any: std::net::SocketAddr = "127.0.0.1:0".parse().expect("addr");
-        let server = rt
-            .block_on(sim.serve(Some(any), Some(any)))
-            .expect("serve");
+        let server = rt.block_on(sim.serve(Some(any), Some(any))).expect("serve");
         let (addr, udp) = match (server.tcp_addr(), server.udp_addr()) {
             (Some(a), _) => (a.to_string(), false),
             (None, Some(a)) => (a.to_string(), true),
@@ -912,11 +910,18 @@ fn hostile_device_text_is_escaped_in_every_human_output() {
 
     let list = local.run(&["users", "list"]).ok();
     inert(&list, "users list");
-    assert!(list.stdout.contains(r"\x1b]0;pwned\x07\x1b[2JEve"), "{list:#?}");
+    assert!(
+        list.stdout.contains(r"\x1b]0;pwned\x07\x1b[2JEve"),
+        "{list:#?}"
+    );
     assert!(list.stdout.contains(r"Bo\r\nFAKE 9999 admin"), "{list:#?}");
     assert!(list.stdout.contains(r"\u{9b}1A\u{202e}Cy"), "{list:#?}");
     assert!(list.stdout.contains(r"77\x1b[1A"), "{list:#?}");
-    assert_eq!(list.stdout.lines().count(), 1 + 3 + 1, "one line per user: {list:#?}");
+    assert_eq!(
+        list.stdout.lines().count(),
+        1 + 3 + 1,
+        "one line per user: {list:#?}"
+    );
 
     // JSON keeps the exact text.
     let json = local.run(&["--json", "users", "list"]).ok().json();
@@ -961,19 +966,29 @@ fn hostile_device_text_is_escaped_in_every_human_output() {
     assert!(ev.stdout.contains(r"user=77\x1b[1A"), "{ev:#?}");
 
     // Commands that name the user they changed.
-    inert(&local.run(&["users", "clear-pin", "2"]).ok(), "users clear-pin");
     inert(
-        &local.run_stdin(&["users", "set-pin", "2", "--pin-stdin"], "4321\n").ok(),
+        &local.run(&["users", "clear-pin", "2"]).ok(),
+        "users clear-pin",
+    );
+    inert(
+        &local
+            .run_stdin(&["users", "set-pin", "2", "--pin-stdin"], "4321\n")
+            .ok(),
         "users set-pin",
     );
-    inert(&local.run(&["users", "delete", "3", "--yes"]).ok(), "users delete");
+    inert(
+        &local.run(&["users", "delete", "3", "--yes"]).ok(),
+        "users delete",
+    );
 
     // Backup and restore print names too.
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("evil.json");
     let path = file.to_str().expect("path");
     inert(&local.run(&["backup", path]).ok(), "backup");
-    local.sim.put_user(raw_user(&local.sim, 1, EVIL_ID, "changed"));
+    local
+        .sim
+        .put_user(raw_user(&local.sim, 1, EVIL_ID, "changed"));
     let restored = local.run(&["restore", path]).ok();
     inert(&restored, "restore");
     assert!(restored.stdout.contains(r"\x1b]0;pwned"), "{restored:#?}");
@@ -1031,7 +1046,10 @@ fn restore_that_stops_half_way_reports_what_it_changed() {
     assert!(r.stdout.contains("users: 2 added (3 not added)"), "{r:#?}");
     assert!(r.stdout.contains("restore stopped part way"), "{r:#?}");
     // Five users and the two fingerprints of the demo data.
-    assert!(r.stderr.contains("restore stopped after 2 of 7 change(s)"), "{r:#?}");
+    assert!(
+        r.stderr.contains("restore stopped after 2 of 7 change(s)"),
+        "{r:#?}"
+    );
     // The users reported added are exactly those on the device.
     let on_device: Vec<String> = dst
         .sim
@@ -1041,7 +1059,10 @@ fn restore_that_stops_half_way_reports_what_it_changed() {
         .collect();
     for l in lines.iter().filter(|l| l.starts_with("added ")) {
         let id = l.split_whitespace().nth(2).expect("user id");
-        assert!(on_device.iter().any(|d| d == id), "{id} reported added: {r:#?}");
+        assert!(
+            on_device.iter().any(|d| d == id),
+            "{id} reported added: {r:#?}"
+        );
     }
 
     // The same in JSON: the report on stdout, the error on stderr.
@@ -1098,9 +1119,7 @@ fn restore_refused_from_the_first_write_says_nothing_changed() {
         command: zkproto::terminal::Command::UserWrq,
         reply: zkproto::terminal::ReplyCode::AckError,
     });
-    let r = dst
-        .run(&["restore", file.to_str().expect("path")])
-        .fails(1);
+    let r = dst.run(&["restore", file.to_str().expect("path")]).fails(1);
     assert!(r.stderr.contains("restore stopped after 0 of"), "{r:#?}");
     assert!(r.stdout.contains("users: 0 added (4 not added)"), "{r:#?}");
     assert!(!r.stdout.lines().any(|l| l.starts_with("added ")), "{r:#?}");
@@ -1220,7 +1239,12 @@ fn backup_file_errors_name_the_path_without_debug_text() {
         vec!["--device", "sim", "restore", d],
         vec!["--device", "sim", "restore", &format!("{d}/missing.json")],
         vec!["--device", "sim", "backup", d],
-        vec!["--device", "sim", "backup", &format!("{d}/no/such/dir.json")],
+        vec![
+            "--device",
+            "sim",
+            "backup",
+            &format!("{d}/no/such/dir.json"),
+        ],
     ] {
         let r = zkctl(&args).fails(2);
         assert!(r.stderr.contains(d), "names the path: {r:#?}");
@@ -1238,7 +1262,10 @@ fn backup_file_errors_name_the_path_without_debug_text() {
 fn never_leaks(r: &Run, secret: &str, what: &str) {
     let hex: Vec<String> = secret.bytes().map(|b| format!("{b:02x}")).collect();
     for (stream, text) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
-        assert!(!text.contains(secret), "{what}: {secret:?} as text on {stream}: {r:#?}");
+        assert!(
+            !text.contains(secret),
+            "{what}: {secret:?} as text on {stream}: {r:#?}"
+        );
         for w in hex.windows(4) {
             let run = w.join(" ");
             assert!(!text.contains(&run), "{what}: {run:?} on {stream}: {r:#?}");
@@ -1277,7 +1304,14 @@ fn trace_never_shows_pins_or_the_comm_key() {
     }
 
     let r = local.run(&with(&key, &["users", "list"])).ok();
-    traced(&r, &["send CMD_AUTH(1102)", "** ** ** ** (4 bytes redacted: comm key)", "bytes redacted: PIN"]);
+    traced(
+        &r,
+        &[
+            "send CMD_AUTH(1102)",
+            "** ** ** ** (4 bytes redacted: comm key)",
+            "bytes redacted: PIN",
+        ],
+    );
     never_leaks(&r, PIN, "users list");
     // The comm key's proof bytes are not shown either: the AUTH line
     // holds only `**`.
@@ -1286,23 +1320,39 @@ fn trace_never_shows_pins_or_the_comm_key() {
         .lines()
         .find(|l| l.starts_with("send CMD_AUTH"))
         .expect("auth line");
-    assert!(auth.ends_with("data: ** ** ** ** (4 bytes redacted: comm key)"), "{auth}");
+    assert!(
+        auth.ends_with("data: ** ** ** ** (4 bytes redacted: comm key)"),
+        "{auth}"
+    );
 
     let r = local
-        .run_stdin(&with(&key, &["users", "set-pin", "900", "--pin-stdin"]), &format!("{NEW_PIN}\n"))
+        .run_stdin(
+            &with(&key, &["users", "set-pin", "900", "--pin-stdin"]),
+            &format!("{NEW_PIN}\n"),
+        )
         .ok();
     traced(&r, &["send CMD_USER_WRQ(8)", "bytes redacted: PIN"]);
     never_leaks(&r, NEW_PIN, "users set-pin");
     never_leaks(&r, PIN, "users set-pin");
 
-    let r = local.run(&with(&key, &["users", "add", "901", "--name", "Lee", "--pin", PIN])).ok();
+    let r = local
+        .run(&with(
+            &key,
+            &["users", "add", "901", "--name", "Lee", "--pin", PIN],
+        ))
+        .ok();
     traced(&r, &["send CMD_USER_WRQ(8)"]);
     never_leaks(&r, PIN, "users add");
 
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("b.json");
-    let r = local.run(&with(&key, &["backup", file.to_str().expect("path")])).ok();
-    traced(&r, &["send CMD_PREPARE_BUFFER(1503)", "bytes redacted: PIN"]);
+    let r = local
+        .run(&with(&key, &["backup", file.to_str().expect("path")]))
+        .ok();
+    traced(
+        &r,
+        &["send CMD_PREPARE_BUFFER(1503)", "bytes redacted: PIN"],
+    );
     never_leaks(&r, PIN, "backup");
     never_leaks(&r, NEW_PIN, "backup");
     // The file does hold them (the trace would have had them to show).
@@ -1310,7 +1360,9 @@ fn trace_never_shows_pins_or_the_comm_key() {
     assert!(text.contains(PIN) && text.contains(NEW_PIN));
 
     // Restoring uploads the records again.
-    let r = local.run(&with(&key, &["restore", file.to_str().expect("path")])).ok();
+    let r = local
+        .run(&with(&key, &["restore", file.to_str().expect("path")]))
+        .ok();
     never_leaks(&r, PIN, "restore");
     never_leaks(&r, NEW_PIN, "restore");
 
@@ -1321,11 +1373,22 @@ fn trace_never_shows_pins_or_the_comm_key() {
 
 #[test]
 fn trace_on_the_in_process_simulator_and_panels() {
-    let r = zkctl(&["--device", "sim", "--trace", "users", "add", "55", "--name", "Kim", "--pin", "97531"]).ok();
+    let r = zkctl(&[
+        "--device", "sim", "--trace", "users", "add", "55", "--name", "Kim", "--pin", "97531",
+    ])
+    .ok();
     traced(&r, &["send CMD_USER_WRQ(8)", "bytes redacted: PIN"]);
     never_leaks(&r, "97531", "sim users add");
     // Panels: requests and replies by command and length, no data.
-    let r = zkctl(&["--device", "sim-c3", "--trace", "--password", "s3cr3t!", "users", "list"]);
+    let r = zkctl(&[
+        "--device",
+        "sim-c3",
+        "--trace",
+        "--password",
+        "s3cr3t!",
+        "users",
+        "list",
+    ]);
     assert!(r.stderr.contains("panel request"), "{r:#?}");
     assert!(!r.stderr.contains("s3cr3t!"), "{r:#?}");
 }

@@ -756,7 +756,9 @@ fn hostile_panel_text_is_escaped_in_human_output() {
     sim.set_param("~SerialNumber", "SN\x1b[2J");
     sim.set_param("~DeviceName", "C3\u{202e}-400\r\nFAKE model");
     let any: std::net::SocketAddr = "127.0.0.1:0".parse().expect("addr");
-    let server = rt.block_on(sim.serve(Some(any), None, None)).expect("serve");
+    let server = rt
+        .block_on(sim.serve(Some(any), None, None))
+        .expect("serve");
     let dev = format!("c3://{}", server.tcp_addr().expect("tcp"));
     let run = |args: &[&str]| {
         let mut all = vec!["--device", dev.as_str(), "--timeout", "3"];
@@ -766,7 +768,10 @@ fn hostile_panel_text_is_escaped_in_human_output() {
 
     let list = run(&["users", "list"]).ok();
     inert(&list, "users list");
-    assert!(list.stdout.contains(r"\x1b]0;pwned\x07\x1b[2JEve"), "{list:#?}");
+    assert!(
+        list.stdout.contains(r"\x1b]0;pwned\x07\x1b[2JEve"),
+        "{list:#?}"
+    );
     assert!(list.stdout.contains(r"Bo\r\nFAKE 9999 admin"), "{list:#?}");
     assert!(list.stdout.contains(r"\u{9b}1A\u{202e}Cy"), "{list:#?}");
     assert_eq!(list.stdout.lines().count(), 1 + 3 + 1, "{list:#?}");
@@ -778,7 +783,13 @@ fn hostile_panel_text_is_escaped_in_human_output() {
     let info = run(&["info"]).ok();
     inert(&info, "info");
     assert!(info.stdout.contains(r"SN\x1b[2J"), "{info:#?}");
-    assert!(info.stdout.contains(r"C3\u{202e}-400\r\nFAKE model"), "{info:#?}");
-    inert(&run(&["users", "delete", "2", "--yes"]).ok(), "users delete");
+    assert!(
+        info.stdout.contains(r"C3\u{202e}-400\r\nFAKE model"),
+        "{info:#?}"
+    );
+    inert(
+        &run(&["users", "delete", "2", "--yes"]).ok(),
+        "users delete",
+    );
     rt.block_on(server.shutdown());
 }

@@ -317,3 +317,24 @@ impl fmt::Display for Failure {
 pub fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_lines_escape_device_text() {
+        let f = Failure::refused("panel busy: \x1b]0;pwned\x07 \u{9b}2J \u{202e}x")
+            .context("10.0.0.9:4370", "info");
+        let line = f.line();
+        assert_eq!(
+            line,
+            r"zkctl: 10.0.0.9:4370: info: panel busy: \x1b]0;pwned\x07 \u{9b}2J \u{202e}x"
+        );
+        // JSON keeps the exact message.
+        assert_eq!(
+            f.json()["error"]["message"],
+            "panel busy: \x1b]0;pwned\x07 \u{9b}2J \u{202e}x"
+        );
+    }
+}

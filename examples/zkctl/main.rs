@@ -75,7 +75,9 @@ fn main() -> ExitCode {
 /// redacted by the library) and the panel client's request/reply lines,
 /// one per line on stderr; nothing else is logged.
 fn trace_to_stderr() {
-    let filter = tracing_subscriber::EnvFilter::new("off,zkproto::frames=trace,zkproto::panel::client=trace");
+    let filter = tracing_subscriber::EnvFilter::new(
+        "off,zkproto::frames=trace,zkproto::panel::client=trace",
+    );
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -16,10 +16,17 @@ use zkproto::terminal::record::user::UserLayout;
 /// Compares what was read with the counts the device reports
 /// (`CMD_GET_FREE_SIZES`); a backup that misses users or templates must not
 /// look complete.
-fn check_counts(users: usize, templates: usize, dev_users: i32, dev_templates: i32) -> Result<(), Failure> {
+fn check_counts(
+    users: usize,
+    templates: usize,
+    dev_users: i32,
+    dev_templates: i32,
+) -> Result<(), Failure> {
     let mut wrong = Vec::new();
     if i64::try_from(users).ok() != Some(i64::from(dev_users)) {
-        wrong.push(format!("{users} user(s) read but the device counts {dev_users}"));
+        wrong.push(format!(
+            "{users} user(s) read but the device counts {dev_users}"
+        ));
     }
     if i64::try_from(templates).ok() != Some(i64::from(dev_templates)) {
         wrong.push(format!(
@@ -107,7 +114,11 @@ impl Applied {
     }
 
     fn count(&self) -> usize {
-        self.users.iter().chain(&self.templates).filter(|a| **a).count()
+        self.users
+            .iter()
+            .chain(&self.templates)
+            .filter(|a| **a)
+            .count()
     }
 }
 
@@ -126,17 +137,18 @@ async fn apply(
     c: &mut Client,
     ctx: &Ctx,
     b: &backup::Loaded,
+    before: &Before<'_>,
     plan: &mut Plan,
     layout: &mut UserLayout,
-    known: bool,
-    current: &[zkproto::terminal::record::user::User],
-    current_templates: &[zkproto::terminal::record::template::Template],
     applied: &mut Applied,
 ) -> Result<(), Failure> {
     let mut guard = c.disable().await.map_err(|e| ctx.err(e))?;
     let result: Result<(), Stop> = async {
-        if !known
-            && let Some(i) = plan.users.iter().position(|s| s.action != Action::Unchanged)
+        if !before.layout_known
+            && let Some(i) = plan
+                .users
+                .iter()
+                .position(|s| s.action != Action::Unchanged)
             && let Some(first) = plan.users.get(i)
         {
             match guard.put_user(&first.user).await {
@@ -146,7 +158,7 @@ async fn apply(
                         UserLayout::Extended72 => UserLayout::Compact28,
                         UserLayout::Compact28 => UserLayout::Extended72,
                     };
-                    *plan = backup::plan(b, *layout, ctx.enc, current, current_templates)
+                    *plan = backup::plan(b, *layout, ctx.enc, before.users, before.templates)
                         .map_err(Stop::Plan)?;
                     *applied = Applied::for_plan(plan);
                 }
@@ -185,6 +197,14 @@ async fn apply(
     }
 }
 
+/// What the device held before the restore.
+struct Before<'a> {
+    users: &'a [zkproto::terminal::record::user::User],
+    templates: &'a [zkproto::terminal::record::template::Template],
+    /// Whether the device told its user record size (it had users).
+    layout_known: bool,
+}
+
 /// Why writing stopped.
 enum Stop {
     /// The device refused, or the connection failed.
@@ -220,16 +240,22 @@ pub async fn restore(
             c,
             ctx,
             b,
+            &Before {
+                users: &current,
+                templates: &current_templates,
+                layout_known: known.is_some(),
+            },
             &mut plan,
             &mut layout,
-            known.is_some(),
-            &current,
-            &current_templates,
             &mut applied,
         )
         .await;
         if let Err(f) = wrote {
-            let total = plan.users.iter().filter(|s| s.action != Action::Unchanged).count()
+            let total = plan
+                .users
+                .iter()
+                .filter(|s| s.action != Action::Unchanged)
+                .count()
                 + plan
                     .templates
                     .iter()

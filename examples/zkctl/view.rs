@@ -372,3 +372,42 @@ pub fn event_text(e: &Event) -> String {
         other => format!("event {}", other.flag().name()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_escaped_and_not_formulas() {
+        assert_eq!(csv_field("1001"), "1001");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("x\r\ny"), r"x\r\ny");
+        assert_eq!(csv_field("\x1b[2J"), r"\x1b[2J");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        for f in ["+1", "-1", "@SUM(A1)"] {
+            assert!(csv_field(f).starts_with('\''), "{f}");
+        }
+    }
+
+    #[test]
+    fn table_rows_stay_one_line_each() {
+        let u = UserView {
+            uid: 1,
+            user_id: "7\r\nFAKE".into(),
+            name: "\x1b]0;t\x07Eve\u{202e}".into(),
+            privilege: 0,
+            role: "user",
+            enabled: true,
+            card: 0,
+            group: 1,
+            timezones: [0; 4],
+            has_pin: false,
+        };
+        let t = users_table(std::slice::from_ref(&u));
+        assert_eq!(t.lines().count(), 3, "{t}");
+        assert!(t.contains(r"7\r\nFAKE") && t.contains(r"\x1b]0;t\x07Eve\u{202e}"), "{t}");
+        let text = user_text(&u);
+        assert!(!text.contains('\x1b') && !text.contains('\r'), "{text}");
+    }
+}

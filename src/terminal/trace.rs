@@ -117,7 +117,10 @@ fn secret_option(text: &[u8]) -> bool {
 /// The value part (after `=`) of `name=value` data.
 fn option_value(data: &[u8]) -> Redact {
     match data.iter().position(|&b| b == b'=') {
-        Some(eq) => Redact::Ranges(vec![eq + 1..data.len()], "option value"),
+        Some(eq) => Redact::Ranges(
+            core::iter::once(eq + 1..data.len()).collect(),
+            "option value",
+        ),
         None => Redact::All("option"),
     }
 }
@@ -198,7 +201,7 @@ impl FrameTracer {
         match cmd {
             Command::Auth => Redact::All("comm key"),
             Command::UserWrq => match UserLayout::from_record_len(p.data.len()) {
-                Some(l) => Redact::Ranges(vec![l.password_range()], "PIN"),
+                Some(l) => Redact::Ranges(core::iter::once(l.password_range()).collect(), "PIN"),
                 None => Redact::All("user record"),
             },
             Command::Data | Command::UserTempWrq | Command::TmpWrite => Redact::All("upload"),
@@ -209,13 +212,15 @@ impl FrameTracer {
             }
             Command::PrepareBuffer => {
                 self.table = Some(match BulkRead::parse(&p.data) {
-                    Ok(r) if r.command == Command::AttLogRrq.value()
-                        || r.command == Command::OpLogRrq.value() =>
+                    Ok(r)
+                        if r.command == Command::AttLogRrq.value()
+                            || r.command == Command::OpLogRrq.value() =>
                     {
                         Table::Public
                     }
-                    Ok(r) if r.command == Command::UserTempRrq.value()
-                        && (r.param1 & 0xFF) == u32::from(TableId::User.value()) =>
+                    Ok(r)
+                        if r.command == Command::UserTempRrq.value()
+                            && (r.param1 & 0xFF) == u32::from(TableId::User.value()) =>
                     {
                         Table::Users
                     }
@@ -383,8 +388,12 @@ mod tests {
     fn user(layout: UserLayout, uid: u16) -> User {
         let mut u = User::new(layout, uid, &format!("{}", 100 + uid), TextEncoding::Utf8).unwrap();
         u.set_password(PIN).unwrap();
-        u.set_name("Ann", TextEncoding::Utf8, crate::terminal::record::text::Overflow::Error)
-            .unwrap();
+        u.set_name(
+            "Ann",
+            TextEncoding::Utf8,
+            crate::terminal::record::text::Overflow::Error,
+        )
+        .unwrap();
         u
     }
 
@@ -419,7 +428,10 @@ mod tests {
             );
             clean(&line);
             let pw = layout.password_len();
-            assert!(line.contains(&format!("({pw} bytes redacted: PIN)")), "{line}");
+            assert!(
+                line.contains(&format!("({pw} bytes redacted: PIN)")),
+                "{line}"
+            );
             // The name is still visible ("Ann").
             assert!(line.contains("41 6e 6e"), "{line}");
         }
@@ -434,7 +446,12 @@ mod tests {
     #[test]
     fn auth_and_uploads_are_hidden_whole() {
         let mut t = FrameTracer::new();
-        for cmd in [Command::Auth, Command::Data, Command::UserTempWrq, Command::TmpWrite] {
+        for cmd in [
+            Command::Auth,
+            Command::Data,
+            Command::UserTempWrq,
+            Command::TmpWrite,
+        ] {
             let line = t.dump(Direction::Sent, &Packet::new(cmd, 1, 2, &b"97531"[..]));
             clean(&line);
             assert!(line.contains("** ** ** ** **"), "{line}");
@@ -444,54 +461,116 @@ mod tests {
     /// Feeds a bulk read of the user table: free sizes, 1503, then the
     /// buffer either whole or in 1504 chunks of `chunk` bytes split into
     /// `CMD_DATA` packets of `packet` bytes.
-    fn read_users(t: &mut FrameTracer, buf: &Bytes, count: i32, chunk: usize, packet: usize) -> Vec<String> {
+    fn read_users(
+        t: &mut FrameTracer,
+        buf: &Bytes,
+        count: i32,
+        chunk: usize,
+        packet: usize,
+    ) -> Vec<String> {
         let mut out = Vec::new();
         let mut id = 10u16;
-        out.push(t.dump(Direction::Sent, &Packet::new(Command::GetFreeSizes, 1, id, &[][..])));
-        out.push(t.dump(Direction::Received, &Packet::new(2000u16, 1, id, sizes(count))));
+        out.push(t.dump(
+            Direction::Sent,
+            &Packet::new(Command::GetFreeSizes, 1, id, &[][..]),
+        ));
+        out.push(t.dump(
+            Direction::Received,
+            &Packet::new(2000u16, 1, id, sizes(count)),
+        ));
         id += 1;
-        out.push(t.dump(Direction::Sent, &Packet::new(Command::PrepareBuffer, 1, id, BulkRead::users().encode())));
+        out.push(t.dump(
+            Direction::Sent,
+            &Packet::new(Command::PrepareBuffer, 1, id, BulkRead::users().encode()),
+        ));
         if chunk >= buf.len() {
-            out.push(t.dump(Direction::Received, &Packet::new(Command::Data, 1, id, buf.clone())));
+            out.push(t.dump(
+                Direction::Received,
+                &Packet::new(Command::Data, 1, id, buf.clone()),
+            ));
             return out;
         }
-        let d = BufferDescriptor { compressed: 0, size: buf.len() as u32, original_size: buf.len() as u32, hash: 0 };
-        out.push(t.dump(Direction::Received, &Packet::new(2000u16, 1, id, d.encode())));
+        let d = BufferDescriptor {
+            compressed: 0,
+            size: buf.len() as u32,
+            original_size: buf.len() as u32,
+            hash: 0,
+        };
+        out.push(t.dump(
+            Direction::Received,
+            &Packet::new(2000u16, 1, id, d.encode()),
+        ));
         let mut start = 0;
         while start < buf.len() {
             id += 1;
             let len = chunk.min(buf.len() - start);
-            let c = ReadChunk { offset: start as u32, len: len as u32 };
-            out.push(t.dump(Direction::Sent, &Packet::new(Command::ReadBuffer, 1, id, c.encode())));
-            let p = PrepareData { len: len as u32, packet_size: None };
-            out.push(t.dump(Direction::Received, &Packet::new(Command::PrepareData, 1, id, p.encode())));
+            let c = ReadChunk {
+                offset: start as u32,
+                len: len as u32,
+            };
+            out.push(t.dump(
+                Direction::Sent,
+                &Packet::new(Command::ReadBuffer, 1, id, c.encode()),
+            ));
+            let p = PrepareData {
+                len: len as u32,
+                packet_size: None,
+            };
+            out.push(t.dump(
+                Direction::Received,
+                &Packet::new(Command::PrepareData, 1, id, p.encode()),
+            ));
             for piece in buf[start..start + len].chunks(packet) {
-                out.push(t.dump(Direction::Received, &Packet::new(Command::Data, 1, id, Bytes::copy_from_slice(piece))));
+                out.push(t.dump(
+                    Direction::Received,
+                    &Packet::new(Command::Data, 1, id, Bytes::copy_from_slice(piece)),
+                ));
             }
             start += len;
         }
-        out.push(t.dump(Direction::Sent, &Packet::new(Command::FreeData, 1, id + 1, &[][..])));
+        out.push(t.dump(
+            Direction::Sent,
+            &Packet::new(Command::FreeData, 1, id + 1, &[][..]),
+        ));
         out
     }
 
     #[test]
     fn user_table_reads_hide_every_password_however_split() {
         for layout in [UserLayout::Compact28, UserLayout::Extended72] {
-            for (n, chunk, packet) in [(3u16, 10_000, 10_000), (18, 100, 33), (7, 64, 64), (7, 1000, 1)] {
+            for (n, chunk, packet) in [
+                (3u16, 10_000, 10_000),
+                (18, 100, 33),
+                (7, 64, 64),
+                (7, 1000, 1),
+            ] {
                 let buf = table(layout, n);
                 let mut t = FrameTracer::new();
                 let lines = read_users(&mut t, &buf, i32::from(n), chunk, packet);
                 let redacted: usize = lines
                     .iter()
-                    .filter_map(|l| l.split(" (").last()?.strip_suffix(" bytes redacted: PIN)")?.parse::<usize>().ok())
+                    .filter_map(|l| {
+                        l.split(" (")
+                            .last()?
+                            .strip_suffix(" bytes redacted: PIN)")?
+                            .parse::<usize>()
+                            .ok()
+                    })
                     .sum();
                 for l in &lines {
                     assert!(!l.contains("97531"), "{l}");
                 }
                 // Reassemble the shown bytes: the PIN bytes never appear,
                 // names do.
-                assert_eq!(redacted, usize::from(n) * layout.password_len(), "{layout:?} {n} {chunk} {packet}: {lines:#?}");
-                assert!(lines.iter().any(|l| l.contains("41 6e 6e")), "names stay visible");
+                assert_eq!(
+                    redacted,
+                    usize::from(n) * layout.password_len(),
+                    "{layout:?} {n} {chunk} {packet}: {lines:#?}"
+                );
+                assert!(
+                    lines.iter().any(|l| l.contains("41 6e 6e")),
+                    "names stay visible"
+                );
             }
         }
     }
@@ -504,39 +583,80 @@ mod tests {
         let mut t = FrameTracer::new();
         let lines = read_users(&mut t, &buf, 0, 10_000, 10_000);
         let data = lines.last().unwrap();
-        assert!(data.contains("(508 bytes redacted: user table of unknown record size)"), "{data}");
+        assert!(
+            data.contains("(508 bytes redacted: user table of unknown record size)"),
+            "{data}"
+        );
         // Data with a reply id that matches no request.
-        let line = t.dump(Direction::Received, &Packet::new(Command::Data, 1, 999, &b"97531"[..]));
+        let line = t.dump(
+            Direction::Received,
+            &Packet::new(Command::Data, 1, 999, &b"97531"[..]),
+        );
         assert!(line.contains("(5 bytes redacted: data)"), "{line}");
     }
 
     #[test]
     fn logs_are_shown_and_templates_hidden() {
         let mut t = FrameTracer::new();
-        t.dump(Direction::Sent, &Packet::new(Command::PrepareBuffer, 1, 5, BulkRead::attendance().encode()));
-        let line = t.dump(Direction::Received, &Packet::new(Command::Data, 1, 5, &b"\x04\0\0\0abcd"[..]));
+        t.dump(
+            Direction::Sent,
+            &Packet::new(
+                Command::PrepareBuffer,
+                1,
+                5,
+                BulkRead::attendance().encode(),
+            ),
+        );
+        let line = t.dump(
+            Direction::Received,
+            &Packet::new(Command::Data, 1, 5, &b"\x04\0\0\0abcd"[..]),
+        );
         assert!(line.ends_with("data: 04 00 00 00 61 62 63 64"), "{line}");
-        t.dump(Direction::Sent, &Packet::new(Command::PrepareBuffer, 1, 6, BulkRead::templates().encode()));
-        let line = t.dump(Direction::Received, &Packet::new(Command::Data, 1, 6, &b"\x04\0\0\0abcd"[..]));
+        t.dump(
+            Direction::Sent,
+            &Packet::new(Command::PrepareBuffer, 1, 6, BulkRead::templates().encode()),
+        );
+        let line = t.dump(
+            Direction::Received,
+            &Packet::new(Command::Data, 1, 6, &b"\x04\0\0\0abcd"[..]),
+        );
         assert!(line.contains("(8 bytes redacted: table data)"), "{line}");
     }
 
     #[test]
     fn secret_options_hide_their_value() {
         let mut t = FrameTracer::new();
-        let line = t.dump(Direction::Sent, &Packet::new(Command::OptionsWrq, 1, 2, &b"COMKey=97531\0"[..]));
+        let line = t.dump(
+            Direction::Sent,
+            &Packet::new(Command::OptionsWrq, 1, 2, &b"COMKey=97531\0"[..]),
+        );
         clean(&line);
-        t.dump(Direction::Sent, &Packet::new(Command::OptionsRrq, 1, 3, &b"COMKey\0"[..]));
-        let line = t.dump(Direction::Received, &Packet::new(2000u16, 1, 3, &b"COMKey=97531\0"[..]));
+        t.dump(
+            Direction::Sent,
+            &Packet::new(Command::OptionsRrq, 1, 3, &b"COMKey\0"[..]),
+        );
+        let line = t.dump(
+            Direction::Received,
+            &Packet::new(2000u16, 1, 3, &b"COMKey=97531\0"[..]),
+        );
         clean(&line);
-        t.dump(Direction::Sent, &Packet::new(Command::OptionsRrq, 1, 4, &b"~Platform\0"[..]));
-        let line = t.dump(Direction::Received, &Packet::new(2000u16, 1, 4, &b"~Platform=X\0"[..]));
+        t.dump(
+            Direction::Sent,
+            &Packet::new(Command::OptionsRrq, 1, 4, &b"~Platform\0"[..]),
+        );
+        let line = t.dump(
+            Direction::Received,
+            &Packet::new(2000u16, 1, 4, &b"~Platform=X\0"[..]),
+        );
         assert!(!line.contains("redacted"), "{line}");
     }
 
     #[test]
     fn long_data_is_cut() {
-        let line = FrameTracer::new().dump(Direction::Received, &Packet::new(Command::Data, 1, 1, vec![0u8; 2000]));
+        let line = FrameTracer::new().dump(
+            Direction::Received,
+            &Packet::new(Command::Data, 1, 1, vec![0u8; 2000]),
+        );
         assert!(line.contains("… (1488 more)"), "{line}");
         assert!(line.contains("(2000 bytes redacted: data)"), "{line}");
     }
