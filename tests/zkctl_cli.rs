@@ -1126,18 +1126,35 @@ fn restore_refused_from_the_first_write_says_nothing_changed() {
     assert!(dst.sim.users().is_empty());
 }
 
-/// A TCP proxy in front of `target`, on the runtime of `local`, that adds
-/// `extra` to the user count of every `CMD_GET_FREE_SIZES` reply sent after
-/// the device's user table was read: a device whose table and count
-/// disagree (someone enrolling meanwhile, or firmware that loses records).
-fn count_faking_proxy(local: &Local, extra: i32) -> String {
+/// What a [`proxy`] does with a frame from the client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pass {
+    /// Forward it.
+    On,
+    /// Drop the connection instead (both ways), as a device that loses
+    /// power or its network does.
+    Cut,
+}
+
+/// A TCP proxy in front of the simulator of `local`, on its runtime:
+/// `request` sees each frame from the client (and may cut the connection
+/// there); `reply` may rewrite each frame from the device, given the
+/// command it answers (by reply id).
+fn proxy(
+    local: &Local,
+    request: impl FnMut(&zkproto::terminal::Packet) -> Pass + Send + 'static,
+    reply: impl FnMut(
+        zkproto::terminal::Command,
+        zkproto::terminal::Packet,
+    ) -> zkproto::terminal::Packet
+    + Send
+    + 'static,
+) -> String {
     use futures_util::{SinkExt, StreamExt};
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex};
     use tokio_util::codec::Framed;
     use zkproto::terminal::codec::TcpCodec;
-    use zkproto::terminal::record::bulk::BulkRead;
-    use zkproto::terminal::record::sizes::FreeSizes;
     use zkproto::terminal::{Command, Packet};
 
     let target: std::net::SocketAddr = local.addr.parse().expect("addr");
@@ -1146,6 +1163,8 @@ fn count_faking_proxy(local: &Local, extra: i32) -> String {
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
+    let request = Arc::new(Mutex::new(request));
+    let reply = Arc::new(Mutex::new(reply));
     local.rt.spawn(async move {
         while let Ok((client, _)) = listener.accept().await {
             let Ok(device) = tokio::net::TcpStream::connect(target).await else {
@@ -1155,19 +1174,18 @@ fn count_faking_proxy(local: &Local, extra: i32) -> String {
                 Framed::new(client, TcpCodec::default()).split::<Packet>();
             let (mut to_device, mut from_device) =
                 Framed::new(device, TcpCodec::default()).split::<Packet>();
-            // Request command by reply id, and whether users were read.
-            let asked: Arc<Mutex<(HashMap<u16, Command>, bool)>> = Arc::default();
+            let asked: Arc<Mutex<HashMap<u16, Command>>> = Arc::default();
             let seen = asked.clone();
+            let request = request.clone();
+            let reply = reply.clone();
+            let cut = Arc::new(tokio::sync::Notify::new());
+            let cut_up = cut.clone();
             tokio::spawn(async move {
                 while let Some(Ok(p)) = from_client.next().await {
-                    {
-                        let mut s = seen.lock().unwrap();
-                        if p.command() == Command::PrepareBuffer
-                            && BulkRead::parse(&p.data).is_ok_and(|r| r == BulkRead::users())
-                        {
-                            s.1 = true;
-                        }
-                        s.0.insert(p.reply_id, p.command());
+                    seen.lock().unwrap().insert(p.reply_id, p.command());
+                    if (request.lock().unwrap())(&p) == Pass::Cut {
+                        cut_up.notify_one();
+                        break;
                     }
                     if to_device.send(p).await.is_err() {
                         break;
@@ -1175,15 +1193,17 @@ fn count_faking_proxy(local: &Local, extra: i32) -> String {
                 }
             });
             tokio::spawn(async move {
-                while let Some(Ok(mut p)) = from_device.next().await {
-                    let fake = {
-                        let s = asked.lock().unwrap();
-                        s.1 && s.0.get(&p.reply_id) == Some(&Command::GetFreeSizes)
+                loop {
+                    let p = tokio::select! {
+                        p = from_device.next() => p,
+                        () = cut.notified() => break,
                     };
-                    if fake && let Ok(mut f) = FreeSizes::parse(&p.data) {
-                        f.users += extra;
-                        p = Packet::new(p.code, p.session_id, p.reply_id, f.encode());
-                    }
+                    let Some(Ok(p)) = p else { break };
+                    let cmd = asked.lock().unwrap().get(&p.reply_id).copied();
+                    let p = match cmd {
+                        Some(c) => (reply.lock().unwrap())(c, p),
+                        None => p,
+                    };
                     if to_client.send(p).await.is_err() {
                         break;
                     }
@@ -1192,6 +1212,41 @@ fn count_faking_proxy(local: &Local, extra: i32) -> String {
         }
     });
     addr
+}
+
+/// A proxy that adds `extra` to the user count of every
+/// `CMD_GET_FREE_SIZES` reply sent after the device's user table was read:
+/// a device whose table and count disagree (someone enrolling meanwhile, or
+/// firmware that loses records).
+fn count_faking_proxy(local: &Local, extra: i32) -> String {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use zkproto::terminal::record::bulk::BulkRead;
+    use zkproto::terminal::record::sizes::FreeSizes;
+    use zkproto::terminal::{Command, Packet};
+    let users_read = Arc::new(AtomicBool::new(false));
+    let seen = users_read.clone();
+    proxy(
+        local,
+        move |p| {
+            if p.command() == Command::PrepareBuffer
+                && BulkRead::parse(&p.data).is_ok_and(|r| r == BulkRead::users())
+            {
+                seen.store(true, Ordering::SeqCst);
+            }
+            Pass::On
+        },
+        move |cmd, p| {
+            if cmd == Command::GetFreeSizes
+                && users_read.load(Ordering::SeqCst)
+                && let Ok(mut f) = FreeSizes::parse(&p.data)
+            {
+                f.users += extra;
+                return Packet::new(p.code, p.session_id, p.reply_id, f.encode());
+            }
+            p
+        },
+    )
 }
 
 #[test]
@@ -1391,4 +1446,60 @@ fn trace_on_the_in_process_simulator_and_panels() {
     ]);
     assert!(r.stderr.contains("panel request"), "{r:#?}");
     assert!(!r.stderr.contains("s3cr3t!"), "{r:#?}");
+}
+
+#[test]
+fn restore_cut_off_by_a_dropped_connection_reports_what_it_changed() {
+    use zkproto::terminal::Command;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = backup_of(5, dir.path());
+    let dst = Local::start(SimConfig {
+        users: 0,
+        attendance: 0,
+        ..SimConfig::default()
+    });
+    // The connection drops as the third user record is sent.
+    let mut writes = 0;
+    let addr = proxy(
+        &dst,
+        move |p| {
+            if p.command() == Command::UserWrq {
+                writes += 1;
+                if writes == 3 {
+                    return Pass::Cut;
+                }
+            }
+            Pass::On
+        },
+        |_, p| p,
+    );
+    let r = zkctl(&[
+        "--device",
+        &addr,
+        "--tcp",
+        "--timeout",
+        "2",
+        "restore",
+        file.to_str().expect("path"),
+    ])
+    .fails(3);
+    assert_eq!(dst.sim.users().len(), 2, "{r:#?}");
+    assert!(
+        r.stderr.contains("restore stopped after 2 of 7 change(s)"),
+        "{r:#?}"
+    );
+    assert!(r.stdout.contains("users: 2 added (3 not added)"), "{r:#?}");
+    let added: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("added "))
+        .filter_map(|l| l.split_whitespace().nth(2))
+        .collect();
+    let on_device: Vec<String> = dst
+        .sim
+        .users()
+        .iter()
+        .map(|u| u.user_id(dst.sim.encoding()))
+        .collect();
+    assert_eq!(added, on_device, "{r:#?}");
 }

@@ -406,7 +406,10 @@ mod tests {
         };
         let t = users_table(std::slice::from_ref(&u));
         assert_eq!(t.lines().count(), 3, "{t}");
-        assert!(t.contains(r"7\r\nFAKE") && t.contains(r"\x1b]0;t\x07Eve\u{202e}"), "{t}");
+        assert!(
+            t.contains(r"7\r\nFAKE") && t.contains(r"\x1b]0;t\x07Eve\u{202e}"),
+            "{t}"
+        );
         let text = user_text(&u);
         assert!(!text.contains('\x1b') && !text.contains('\r'), "{text}");
     }
