@@ -1286,6 +1286,16 @@ fn backup_whose_user_count_disagrees_with_the_device_fails_and_keeps_the_old_fil
 
 #[test]
 fn backup_file_errors_name_the_path_without_debug_text() {
+    // `zkctl sim --state DIR`: the state file cannot be a directory.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir_arg = tmp.path().to_str().expect("path");
+    let r = zkctl(&["sim", "--bind", "127.0.0.1:0", "--state", dir_arg]).fails(2);
+    assert!(
+        r.stderr.contains(&format!("state file {dir_arg}")),
+        "{r:#?}"
+    );
+    assert!(!r.stderr.contains("Os {"), "{r:#?}");
+
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path().to_str().expect("path");
     // Restoring from a directory, a missing file; backing up into a
@@ -1303,6 +1313,10 @@ fn backup_file_errors_name_the_path_without_debug_text() {
     ] {
         let r = zkctl(&args).fails(2);
         assert!(r.stderr.contains(d), "names the path: {r:#?}");
+        assert!(
+            r.stderr.contains("(os error"),
+            "the system's message: {r:#?}"
+        );
         for debug in ["Os {", "code:", "kind:", "Custom {"] {
             assert!(!r.stderr.contains(debug), "Debug text {debug:?}: {r:#?}");
         }
@@ -1353,7 +1367,7 @@ fn trace_never_shows_pins_or_the_comm_key() {
     let mut u = raw_user(&local.sim, 9, "900", "Pat");
     u.set_password(PIN).expect("pin");
     local.sim.put_user(u);
-    let key = ["--comm-key", "271828", "--trace"];
+    let key = ["--comm-key", "271828", "-v"];
     fn with<'a>(key: &[&'a str], args: &[&'a str]) -> Vec<&'a str> {
         [key, args].concat()
     }

@@ -63,7 +63,7 @@ pub struct Cli {
     /// device: decoded command or reply, session id, reply id, length and
     /// data in hex. PINs, comm-key proofs, uploads and fingerprint
     /// templates are shown as `**`. For C3 panels: command and length only.
-    #[arg(long, global = true)]
+    #[arg(long, short = 'v', global = true)]
     pub trace: bool,
 
     /// Print stable JSON (see docs/zkctl-json.md) instead of text.
