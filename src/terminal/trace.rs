@@ -18,7 +18,8 @@
 //!   of the attendance and operation logs, nothing; of any other table
 //!   (fingerprint templates, unknown ones), the whole data. Data that
 //!   arrives out of step with the tracer's view of the exchange (a stale
-//!   reply id, a packet before any request) is redacted whole;
+//!   reply id, a packet before any request, an unknown offset or one past
+//!   the announced buffer size) is redacted whole;
 //! * `CMD_OPTIONS_WRQ` / replies to `CMD_OPTIONS_RRQ` for an option whose
 //!   name mentions a key or password (`COMKey`, `…Pwd…`): the value.
 //!
@@ -100,8 +101,8 @@ pub struct FrameTracer {
     table: Option<Table>,
     /// Size of the bulk buffer, when announced.
     buffer_size: Option<u32>,
-    /// Buffer offset of the next bulk data byte.
-    offset: u64,
+    /// Buffer offset of the next bulk data byte (`None` when unknown).
+    offset: Option<u64>,
     /// User count of the last free-sizes reply.
     user_count: Option<u32>,
 }
@@ -109,7 +110,7 @@ pub struct FrameTracer {
 /// Whether an option name or `name=value` text names a secret.
 fn secret_option(text: &[u8]) -> bool {
     let lower = text.to_ascii_lowercase();
-    [&b"key"[..], b"pwd", b"pass", b"pin"]
+    [&b"key"[..], b"pwd", b"pass"]
         .iter()
         .any(|w| lower.windows(w.len()).any(|x| x == *w))
 }
@@ -130,7 +131,7 @@ fn option_value(data: &[u8]) -> Redact {
 fn user_passwords(layout: UserLayout, offset: u64, len: usize) -> Vec<Range<usize>> {
     let rec = layout.record_len() as u64;
     let pw = layout.password_range();
-    let (start, end) = (offset, offset + len as u64);
+    let (start, end) = (offset, offset.saturating_add(len as u64));
     let mut out = Vec::new();
     if end <= 4 {
         return out;
@@ -182,11 +183,21 @@ impl FrameTracer {
         let in_step = self.request.is_some_and(|(id, _)| id == p.reply_id);
         let table = self.table.filter(|_| in_step);
         let offset = self.offset;
-        self.offset = self.offset.saturating_add(p.data.len() as u64);
+        self.offset = offset.and_then(|o| o.checked_add(p.data.len() as u64));
         match table {
             Some(Table::Public) => Redact::Nothing,
             Some(Table::Users) => match self.user_layout() {
-                Some(l) => Redact::Ranges(user_passwords(l, offset, p.data.len()), "PIN"),
+                Some(l) => {
+                    // Data must lie within the announced buffer, else its
+                    // record boundaries are not known.
+                    let end = offset.and_then(|o| o.checked_add(p.data.len() as u64));
+                    match (offset, end, self.buffer_size) {
+                        (Some(o), Some(e), Some(size)) if e <= u64::from(size) => {
+                            Redact::Ranges(user_passwords(l, o, p.data.len()), "PIN")
+                        }
+                        _ => Redact::All("user table data at an unknown offset"),
+                    }
+                }
                 None => Redact::All("user table of unknown record size"),
             },
             Some(Table::Secret) => Redact::All("table data"),
@@ -227,11 +238,11 @@ impl FrameTracer {
                     _ => Table::Secret,
                 });
                 self.buffer_size = None;
-                self.offset = 0;
+                self.offset = Some(0);
                 Redact::Nothing
             }
             Command::ReadBuffer => {
-                self.offset = ReadChunk::parse(&p.data).map_or(u64::MAX, |c| u64::from(c.offset));
+                self.offset = ReadChunk::parse(&p.data).ok().map(|c| u64::from(c.offset));
                 Redact::Nothing
             }
             Command::FreeData => {
@@ -253,7 +264,7 @@ impl FrameTracer {
         if p.command() == Command::Data {
             // A whole buffer answering CMD_PREPARE_BUFFER starts at 0.
             if asked == Some(Command::PrepareBuffer) {
-                self.offset = 0;
+                self.offset = Some(0);
                 self.buffer_size = u32::try_from(p.data.len()).ok();
             }
             return self.bulk_data(p);
@@ -593,6 +604,50 @@ mod tests {
             &Packet::new(Command::Data, 1, 999, &b"97531"[..]),
         );
         assert!(line.contains("(5 bytes redacted: data)"), "{line}");
+    }
+
+    #[test]
+    fn user_data_at_an_unknown_offset_is_hidden_whole() {
+        let buf = table(UserLayout::Extended72, 3);
+        let mut t = FrameTracer::new();
+        let d = BufferDescriptor {
+            compressed: 0,
+            size: buf.len() as u32,
+            original_size: buf.len() as u32,
+            hash: 0,
+        };
+        t.dump(
+            Direction::Sent,
+            &Packet::new(Command::PrepareBuffer, 1, 2, BulkRead::users().encode()),
+        );
+        t.dump(Direction::Received, &Packet::new(2000u16, 1, 2, d.encode()));
+        // A malformed CMD_READ_BUFFER: where the data lands is unknown.
+        t.dump(
+            Direction::Sent,
+            &Packet::new(Command::ReadBuffer, 1, 3, &b"\x01\x02"[..]),
+        );
+        let line = t.dump(
+            Direction::Received,
+            &Packet::new(Command::Data, 1, 3, buf.clone()),
+        );
+        assert!(
+            line.contains("redacted: user table data at an unknown offset"),
+            "{line}"
+        );
+        // Data beyond the announced buffer: hidden whole (and no overflow).
+        let c = ReadChunk {
+            offset: u32::MAX,
+            len: 16,
+        };
+        t.dump(
+            Direction::Sent,
+            &Packet::new(Command::ReadBuffer, 1, 4, c.encode()),
+        );
+        let line = t.dump(
+            Direction::Received,
+            &Packet::new(Command::Data, 1, 4, vec![0x39u8; 64]),
+        );
+        assert!(!line.contains("39 39 39 39 39"), "{line}");
     }
 
     #[test]
