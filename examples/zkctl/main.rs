@@ -27,7 +27,6 @@ use device::{Session, Settings, Target};
 use fail::Failure;
 use serde_json::json;
 use std::io::{IsTerminal, Write};
-use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 use view::{UserView, shown};
@@ -813,10 +812,12 @@ async fn run_sim(args: &SimArgs, settings: &Settings) -> Result<(), Failure> {
         state_file: args.state.clone(),
     })
     .map_err(|e| {
-        let file = args.state.as_deref().map(Path::display);
+        // The path is named once: newer simulators put it in the error.
+        let msg = e.to_string();
+        let file = args.state.as_deref().map(|p| p.display().to_string());
         Failure::usage(match file {
-            Some(f) => format!("cannot load the state file {f}: {e}"),
-            None => format!("cannot start the simulator: {e}"),
+            Some(f) if !msg.contains(&f) => format!("cannot load the state file {f}: {msg}"),
+            _ => format!("cannot load the state file: {msg}"),
         })
     })?;
     let server = device::serve(&sim, addr).await?;
