@@ -18,6 +18,7 @@ pub mod panel;
 #[cfg(feature = "simulator")]
 pub mod sim_net;
 pub mod terminal;
+pub mod text;
 mod wire_enum;
 
 #[cfg(feature = "client")]

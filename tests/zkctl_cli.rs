@@ -779,3 +779,741 @@ fn zksim_restore_to_a_zk6_replacement_converts_records() {
     assert_eq!(again["summary"]["users"]["add"], 0, "{again}");
     assert_eq!(again["summary"]["users"]["update"], 0, "{again}");
 }
+
+// ---------------------------------------------------------------- in-process simulator
+
+use zkproto::terminal::record::text::Overflow;
+use zkproto::terminal::record::user::User;
+use zkproto::terminal::sim::{Profile, SimConfig, SimServer, Simulator};
+
+/// A simulator in this test process, served on 127.0.0.1 (TCP when the
+/// profile has it), so that the test can give it hostile data or a small
+/// capacity through its control API while zkctl runs as a child.
+struct Local {
+    rt: tokio::runtime::Runtime,
+    sim: Simulator,
+    server: Option<SimServer>,
+    addr: String,
+    udp: bool,
+}
+
+impl Local {
+    fn start(config: SimConfig) -> Local {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let sim = Simulator::new(config);
+        let any: std::net::SocketAddr = "127.0.0.1:0".parse().expect("addr");
+        let server = rt.block_on(sim.serve(Some(any), Some(any))).expect("serve");
+        let (addr, udp) = match (server.tcp_addr(), server.udp_addr()) {
+            (Some(a), _) => (a.to_string(), false),
+            (None, Some(a)) => (a.to_string(), true),
+            _ => panic!("the simulator serves nothing"),
+        };
+        Local {
+            rt,
+            sim,
+            server: Some(server),
+            addr,
+            udp,
+        }
+    }
+
+    fn args<'a>(&'a self, args: &[&'a str]) -> Vec<&'a str> {
+        let mut all = vec!["--device", self.addr.as_str(), "--timeout", "3"];
+        if self.udp {
+            all.push("--udp");
+        }
+        all.extend_from_slice(args);
+        all
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        zkctl(&self.args(args))
+    }
+
+    fn run_stdin(&self, args: &[&str], stdin: &str) -> Run {
+        zkctl_stdin(&self.args(args), Some(stdin))
+    }
+}
+
+impl Drop for Local {
+    fn drop(&mut self) {
+        if let Some(s) = self.server.take() {
+            self.rt.block_on(s.shutdown());
+        }
+    }
+}
+
+/// A user record of the simulator's layout with exactly these texts.
+fn raw_user(sim: &Simulator, uid: u16, user_id: &str, name: &str) -> User {
+    let enc = sim.encoding();
+    let mut u = User::new(sim.profile().user_layout, uid, user_id, enc).expect("user id fits");
+    u.set_name(name, enc, Overflow::Error).expect("name fits");
+    u
+}
+
+/// Device text that would drive a terminal if printed raw: OSC title +
+/// BEL, clear screen, cursor up, a CR/LF that forges a table row, a C1 CSI,
+/// a bidi override.
+const EVIL_ID: &str = "77\x1b[1A";
+const EVIL_NAMES: [&str; 3] = [
+    "\x1b]0;pwned\x07\x1b[2JEve",
+    "Bo\r\nFAKE 9999 admin",
+    "\u{9b}1A\u{202e}Cy",
+];
+
+/// Neither stream holds a control character (other than the newlines
+/// between lines), a bidi control, or a forged row.
+#[track_caller]
+fn inert(r: &Run, what: &str) {
+    for (stream, text) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
+        let bad: Vec<char> = text
+            .chars()
+            .filter(|&c| c != '\n' && zkproto::text::needs_escape(c) && c != '\\')
+            .collect();
+        assert!(bad.is_empty(), "{what}: raw {bad:?} on {stream}: {r:#?}");
+        assert!(
+            !text.lines().any(|l| l.trim_start().starts_with("FAKE")),
+            "{what}: forged row on {stream}: {r:#?}"
+        );
+    }
+}
+
+fn evil_sim() -> Local {
+    let profile = Profile {
+        serial_number: "SN\x1b[2J\x1b]0;x\x07".into(),
+        device_name: "Model\u{202e}evil".into(),
+        platform: "P\r\nFAKE platform".into(),
+        ..Profile::zk8()
+    };
+    let local = Local::start(SimConfig {
+        profile,
+        users: 0,
+        attendance: 0,
+        ..SimConfig::default()
+    });
+    let ids = [EVIL_ID, "2", "3"];
+    for (i, (id, name)) in ids.iter().zip(EVIL_NAMES).enumerate() {
+        let uid = u16::try_from(i + 1).expect("uid");
+        local.sim.put_user(raw_user(&local.sim, uid, id, name));
+    }
+    local.sim.punch(EVIL_ID, 1, 0);
+    local
+}
+
+#[test]
+fn hostile_device_text_is_escaped_in_every_human_output() {
+    let local = evil_sim();
+
+    let list = local.run(&["users", "list"]).ok();
+    inert(&list, "users list");
+    assert!(
+        list.stdout.contains(r"\x1b]0;pwned\x07\x1b[2JEve"),
+        "{list:#?}"
+    );
+    assert!(list.stdout.contains(r"Bo\r\nFAKE 9999 admin"), "{list:#?}");
+    assert!(list.stdout.contains(r"\u{9b}1A\u{202e}Cy"), "{list:#?}");
+    assert!(list.stdout.contains(r"77\x1b[1A"), "{list:#?}");
+    assert_eq!(
+        list.stdout.lines().count(),
+        1 + 3 + 1,
+        "one line per user: {list:#?}"
+    );
+
+    // JSON keeps the exact text.
+    let json = local.run(&["--json", "users", "list"]).ok().json();
+    assert_eq!(json[0]["user_id"], EVIL_ID);
+    assert_eq!(json[0]["name"], EVIL_NAMES[0]);
+    assert_eq!(json[1]["name"], EVIL_NAMES[1]);
+
+    for id in [EVIL_ID, "2", "3"] {
+        inert(&local.run(&["users", "show", id]).ok(), "users show");
+    }
+    let info = local.run(&["info"]).ok();
+    inert(&info, "info");
+    assert!(info.stdout.contains(r"SN\x1b[2J\x1b]0;x\x07"), "{info:#?}");
+    assert!(info.stdout.contains(r"Model\u{202e}evil"), "{info:#?}");
+    let att = local.run(&["attendance"]).ok();
+    inert(&att, "attendance");
+    assert!(att.stdout.contains(r"77\x1b[1A"), "{att:#?}");
+    let csv = local.run(&["attendance", "--csv"]).ok();
+    inert(&csv, "attendance --csv");
+    assert!(csv.stdout.contains(r"77\x1b[1A"), "{csv:#?}");
+
+    // Live events: a punch by the hostile user id while `events` listens.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let puncher = {
+        let sim = local.sim.clone();
+        let done = done.clone();
+        std::thread::spawn(move || {
+            for _ in 0..200 {
+                if done.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+                sim.punch(EVIL_ID, 1, 0);
+            }
+        })
+    };
+    let ev = local.run(&["events", "--count", "2"]);
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    puncher.join().expect("puncher");
+    let ev = ev.ok();
+    inert(&ev, "events");
+    assert!(ev.stdout.contains(r"user=77\x1b[1A"), "{ev:#?}");
+
+    // Commands that name the user they changed.
+    inert(
+        &local.run(&["users", "clear-pin", "2"]).ok(),
+        "users clear-pin",
+    );
+    inert(
+        &local
+            .run_stdin(&["users", "set-pin", "2", "--pin-stdin"], "4321\n")
+            .ok(),
+        "users set-pin",
+    );
+    inert(
+        &local.run(&["users", "delete", "3", "--yes"]).ok(),
+        "users delete",
+    );
+
+    // Backup and restore print names too.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("evil.json");
+    let path = file.to_str().expect("path");
+    inert(&local.run(&["backup", path]).ok(), "backup");
+    local
+        .sim
+        .put_user(raw_user(&local.sim, 1, EVIL_ID, "changed"));
+    let restored = local.run(&["restore", path]).ok();
+    inert(&restored, "restore");
+    assert!(restored.stdout.contains(r"\x1b]0;pwned"), "{restored:#?}");
+}
+
+/// A backup of `n` users of the zk8 layout, written by zkctl from a
+/// simulator with demo users.
+fn backup_of(n: usize, dir: &Path) -> PathBuf {
+    let src = Local::start(SimConfig {
+        users: n,
+        attendance: 0,
+        ..SimConfig::default()
+    });
+    let file = dir.join("full.json");
+    src.run(&["backup", file.to_str().expect("path")]).ok();
+    file
+}
+
+#[test]
+fn restore_that_stops_half_way_reports_what_it_changed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = backup_of(5, dir.path());
+    let path = file.to_str().expect("path");
+    // A device with room for two users: its firmware refuses the third
+    // new record (CMD_ACK_ERROR), as a full terminal does.
+    let small = || {
+        Local::start(SimConfig {
+            profile: Profile {
+                user_capacity: 2,
+                ..Profile::zk8()
+            },
+            users: 0,
+            attendance: 0,
+            ..SimConfig::default()
+        })
+    };
+
+    let dst = small();
+    let r = dst.run(&["restore", path]).fails(1);
+    assert_eq!(dst.sim.users().len(), 2, "two users were written");
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("added ")).count(),
+        2,
+        "{r:#?}"
+    );
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.starts_with("not added    user "))
+            .count(),
+        3,
+        "{r:#?}"
+    );
+    assert!(r.stdout.contains("users: 2 added (3 not added)"), "{r:#?}");
+    assert!(r.stdout.contains("restore stopped part way"), "{r:#?}");
+    // Five users and the two fingerprints of the demo data.
+    assert!(
+        r.stderr.contains("restore stopped after 2 of 7 change(s)"),
+        "{r:#?}"
+    );
+    // The users reported added are exactly those on the device.
+    let on_device: Vec<String> = dst
+        .sim
+        .users()
+        .iter()
+        .map(|u| u.user_id(dst.sim.encoding()))
+        .collect();
+    for l in lines.iter().filter(|l| l.starts_with("added ")) {
+        let id = l.split_whitespace().nth(2).expect("user id");
+        assert!(
+            on_device.iter().any(|d| d == id),
+            "{id} reported added: {r:#?}"
+        );
+    }
+
+    // The same in JSON: the report on stdout, the error on stderr.
+    let dst = small();
+    let r = dst.run(&["--json", "restore", path]);
+    assert_eq!(r.code, 1, "{r:#?}");
+    let v = r.json();
+    assert_eq!(v["complete"], false, "{v}");
+    assert_eq!(v["summary"]["applied"]["users"], 2, "{v}");
+    assert_eq!(v["error"]["kind"], "refused", "{v}");
+    let applied: Vec<&str> = v["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .filter(|u| u["applied"] == true)
+        .map(|u| u["user_id"].as_str().expect("id"))
+        .collect();
+    let mut on_device: Vec<String> = dst
+        .sim
+        .users()
+        .iter()
+        .map(|u| u.user_id(dst.sim.encoding()))
+        .collect();
+    on_device.sort();
+    let mut applied: Vec<String> = applied.iter().map(|s| s.to_string()).collect();
+    applied.sort();
+    assert_eq!(applied, on_device, "{v}");
+    let err: Value = serde_json::from_str(r.stderr.trim()).expect("JSON error");
+    assert_eq!(err["error"]["exit_code"], 1);
+
+    // A restore that completes says so.
+    let roomy = Local::start(SimConfig {
+        users: 0,
+        attendance: 0,
+        ..SimConfig::default()
+    });
+    let v = roomy.run(&["--json", "restore", path]).ok().json();
+    assert_eq!(v["complete"], true, "{v}");
+    assert_eq!(v["error"], Value::Null, "{v}");
+    assert_eq!(v["summary"]["applied"]["users"], 5, "{v}");
+}
+
+#[test]
+fn restore_refused_from_the_first_write_says_nothing_changed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = backup_of(4, dir.path());
+    let dst = Local::start(SimConfig {
+        users: 0,
+        attendance: 0,
+        ..SimConfig::default()
+    });
+    // The device refuses every user record (in either layout).
+    dst.sim.set_fault(zkproto::terminal::sim::Fault::ReplyWith {
+        command: zkproto::terminal::Command::UserWrq,
+        reply: zkproto::terminal::ReplyCode::AckError,
+    });
+    let r = dst.run(&["restore", file.to_str().expect("path")]).fails(1);
+    assert!(r.stderr.contains("restore stopped after 0 of"), "{r:#?}");
+    assert!(r.stdout.contains("users: 0 added (4 not added)"), "{r:#?}");
+    assert!(!r.stdout.lines().any(|l| l.starts_with("added ")), "{r:#?}");
+    assert!(dst.sim.users().is_empty());
+}
+
+/// What a [`proxy`] does with a frame from the client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pass {
+    /// Forward it.
+    On,
+    /// Drop the connection instead (both ways), as a device that loses
+    /// power or its network does.
+    Cut,
+}
+
+/// A TCP proxy in front of the simulator of `local`, on its runtime:
+/// `request` sees each frame from the client (and may cut the connection
+/// there); `reply` may rewrite each frame from the device, given the
+/// command it answers (by reply id).
+fn proxy(
+    local: &Local,
+    request: impl FnMut(&zkproto::terminal::Packet) -> Pass + Send + 'static,
+    reply: impl FnMut(
+        zkproto::terminal::Command,
+        zkproto::terminal::Packet,
+    ) -> zkproto::terminal::Packet
+    + Send
+    + 'static,
+) -> String {
+    use futures_util::{SinkExt, StreamExt};
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    use tokio_util::codec::Framed;
+    use zkproto::terminal::codec::TcpCodec;
+    use zkproto::terminal::{Command, Packet};
+
+    let target: std::net::SocketAddr = local.addr.parse().expect("addr");
+    let listener = local
+        .rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let request = Arc::new(Mutex::new(request));
+    let reply = Arc::new(Mutex::new(reply));
+    local.rt.spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let Ok(device) = tokio::net::TcpStream::connect(target).await else {
+                return;
+            };
+            let (mut to_client, mut from_client) =
+                Framed::new(client, TcpCodec::default()).split::<Packet>();
+            let (mut to_device, mut from_device) =
+                Framed::new(device, TcpCodec::default()).split::<Packet>();
+            let asked: Arc<Mutex<HashMap<u16, Command>>> = Arc::default();
+            let seen = asked.clone();
+            let request = request.clone();
+            let reply = reply.clone();
+            let cut = Arc::new(tokio::sync::Notify::new());
+            let cut_up = cut.clone();
+            tokio::spawn(async move {
+                while let Some(Ok(p)) = from_client.next().await {
+                    seen.lock().unwrap().insert(p.reply_id, p.command());
+                    if (request.lock().unwrap())(&p) == Pass::Cut {
+                        cut_up.notify_one();
+                        break;
+                    }
+                    if to_device.send(p).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            tokio::spawn(async move {
+                loop {
+                    let p = tokio::select! {
+                        p = from_device.next() => p,
+                        () = cut.notified() => break,
+                    };
+                    let Some(Ok(p)) = p else { break };
+                    let cmd = asked.lock().unwrap().get(&p.reply_id).copied();
+                    let p = match cmd {
+                        Some(c) => (reply.lock().unwrap())(c, p),
+                        None => p,
+                    };
+                    if to_client.send(p).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// A proxy that adds `extra` to the user count of every
+/// `CMD_GET_FREE_SIZES` reply sent after the device's user table was read:
+/// a device whose table and count disagree (someone enrolling meanwhile, or
+/// firmware that loses records).
+fn count_faking_proxy(local: &Local, extra: i32) -> String {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use zkproto::terminal::record::bulk::BulkRead;
+    use zkproto::terminal::record::sizes::FreeSizes;
+    use zkproto::terminal::{Command, Packet};
+    let users_read = Arc::new(AtomicBool::new(false));
+    let seen = users_read.clone();
+    proxy(
+        local,
+        move |p| {
+            if p.command() == Command::PrepareBuffer
+                && BulkRead::parse(&p.data).is_ok_and(|r| r == BulkRead::users())
+            {
+                seen.store(true, Ordering::SeqCst);
+            }
+            Pass::On
+        },
+        move |cmd, p| {
+            if cmd == Command::GetFreeSizes
+                && users_read.load(Ordering::SeqCst)
+                && let Ok(mut f) = FreeSizes::parse(&p.data)
+            {
+                f.users += extra;
+                return Packet::new(p.code, p.session_id, p.reply_id, f.encode());
+            }
+            p
+        },
+    )
+}
+
+#[test]
+fn backup_whose_user_count_disagrees_with_the_device_fails_and_keeps_the_old_file() {
+    let local = Local::start(SimConfig {
+        users: 4,
+        attendance: 0,
+        ..SimConfig::default()
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("office.json");
+    let path = file.to_str().expect("path");
+    std::fs::write(&file, "previous backup\n").expect("write");
+    let proxy = count_faking_proxy(&local, 1);
+    let r = zkctl(&["--device", &proxy, "--timeout", "3", "backup", path]).fails(3);
+    assert!(
+        r.stderr.contains("4 user(s) read but the device counts 5"),
+        "{r:#?}"
+    );
+    assert!(r.stdout.is_empty(), "{r:#?}");
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("read"),
+        "previous backup\n",
+        "the old file is untouched"
+    );
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(names.len(), 1, "no temporary file left: {names:?}");
+
+    // Through the same proxy with nothing faked, the backup is written.
+    let honest = count_faking_proxy(&local, 0);
+    zkctl(&["--device", &honest, "--timeout", "3", "backup", path]).ok();
+    assert_eq!(read_json(&file)["users"].as_array().map(Vec::len), Some(4));
+}
+
+#[test]
+fn backup_file_errors_name_the_path_without_debug_text() {
+    // `zkctl sim --state DIR`: the state file cannot be a directory.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir_arg = tmp.path().to_str().expect("path");
+    let r = zkctl(&["sim", "--bind", "127.0.0.1:0", "--state", dir_arg]).fails(2);
+    assert!(
+        r.stderr.contains(&format!("state file {dir_arg}")),
+        "{r:#?}"
+    );
+    assert!(!r.stderr.contains("Os {"), "{r:#?}");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().to_str().expect("path");
+    // Restoring from a directory, a missing file; backing up into a
+    // directory and into a missing directory.
+    for args in [
+        vec!["--device", "sim", "restore", d],
+        vec!["--device", "sim", "restore", &format!("{d}/missing.json")],
+        vec!["--device", "sim", "backup", d],
+        vec![
+            "--device",
+            "sim",
+            "backup",
+            &format!("{d}/no/such/dir.json"),
+        ],
+    ] {
+        let r = zkctl(&args).fails(2);
+        assert!(r.stderr.contains(d), "names the path: {r:#?}");
+        assert!(
+            r.stderr.contains("(os error"),
+            "the system's message: {r:#?}"
+        );
+        for debug in ["Os {", "code:", "kind:", "Custom {"] {
+            assert!(!r.stderr.contains(debug), "Debug text {debug:?}: {r:#?}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------- --trace
+
+/// `secret` appears on neither stream, as text or as spaced hex (the
+/// trace's format), nor does any 4-character run of it in hex.
+#[track_caller]
+fn never_leaks(r: &Run, secret: &str, what: &str) {
+    let hex: Vec<String> = secret.bytes().map(|b| format!("{b:02x}")).collect();
+    for (stream, text) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
+        assert!(
+            !text.contains(secret),
+            "{what}: {secret:?} as text on {stream}: {r:#?}"
+        );
+        for w in hex.windows(4) {
+            let run = w.join(" ");
+            assert!(!text.contains(&run), "{what}: {run:?} on {stream}: {r:#?}");
+        }
+    }
+}
+
+/// The trace is there: frames both ways, with the redaction marked.
+#[track_caller]
+fn traced(r: &Run, must: &[&str]) {
+    assert!(r.stderr.contains("send CMD_CONNECT(1000)"), "{r:#?}");
+    assert!(r.stderr.contains("recv CMD_ACK_OK(2000)"), "{r:#?}");
+    for m in must {
+        assert!(r.stderr.contains(m), "{m:?} missing: {r:#?}");
+    }
+}
+
+#[test]
+fn trace_never_shows_pins_or_the_comm_key() {
+    use zkproto::terminal::commkey::CommKey;
+    const PIN: &str = "86420";
+    const NEW_PIN: &str = "97531";
+    let local = Local::start(SimConfig {
+        comm_key: Some(CommKey::new(271_828)),
+        users: 3,
+        attendance: 0,
+        ..SimConfig::default()
+    });
+    // A user whose PIN is read back in every user-table read.
+    let mut u = raw_user(&local.sim, 9, "900", "Pat");
+    u.set_password(PIN).expect("pin");
+    local.sim.put_user(u);
+    let key = ["--comm-key", "271828", "-v"];
+    fn with<'a>(key: &[&'a str], args: &[&'a str]) -> Vec<&'a str> {
+        [key, args].concat()
+    }
+
+    let r = local.run(&with(&key, &["users", "list"])).ok();
+    traced(
+        &r,
+        &[
+            "send CMD_AUTH(1102)",
+            "** ** ** ** (4 bytes redacted: comm key)",
+            "bytes redacted: PIN",
+        ],
+    );
+    never_leaks(&r, PIN, "users list");
+    // The comm key's proof bytes are not shown either: the AUTH line
+    // holds only `**`.
+    let auth = r
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("send CMD_AUTH"))
+        .expect("auth line");
+    assert!(
+        auth.ends_with("data: ** ** ** ** (4 bytes redacted: comm key)"),
+        "{auth}"
+    );
+
+    let r = local
+        .run_stdin(
+            &with(&key, &["users", "set-pin", "900", "--pin-stdin"]),
+            &format!("{NEW_PIN}\n"),
+        )
+        .ok();
+    traced(&r, &["send CMD_USER_WRQ(8)", "bytes redacted: PIN"]);
+    never_leaks(&r, NEW_PIN, "users set-pin");
+    never_leaks(&r, PIN, "users set-pin");
+
+    let r = local
+        .run(&with(
+            &key,
+            &["users", "add", "901", "--name", "Lee", "--pin", PIN],
+        ))
+        .ok();
+    traced(&r, &["send CMD_USER_WRQ(8)"]);
+    never_leaks(&r, PIN, "users add");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("b.json");
+    let r = local
+        .run(&with(&key, &["backup", file.to_str().expect("path")]))
+        .ok();
+    traced(
+        &r,
+        &["send CMD_PREPARE_BUFFER(1503)", "bytes redacted: PIN"],
+    );
+    never_leaks(&r, PIN, "backup");
+    never_leaks(&r, NEW_PIN, "backup");
+    // The file does hold them (the trace would have had them to show).
+    let text = std::fs::read_to_string(&file).expect("backup");
+    assert!(text.contains(PIN) && text.contains(NEW_PIN));
+
+    // Restoring uploads the records again.
+    let r = local
+        .run(&with(&key, &["restore", file.to_str().expect("path")]))
+        .ok();
+    never_leaks(&r, PIN, "restore");
+    never_leaks(&r, NEW_PIN, "restore");
+
+    // Without --trace, no frame is printed.
+    let quiet = local.run(&["--comm-key", "271828", "users", "list"]).ok();
+    assert!(!quiet.stderr.contains("CMD_"), "{quiet:#?}");
+}
+
+#[test]
+fn trace_on_the_in_process_simulator_and_panels() {
+    let r = zkctl(&[
+        "--device", "sim", "--trace", "users", "add", "55", "--name", "Kim", "--pin", "97531",
+    ])
+    .ok();
+    traced(&r, &["send CMD_USER_WRQ(8)", "bytes redacted: PIN"]);
+    never_leaks(&r, "97531", "sim users add");
+    // Panels: requests and replies by command and length, no data.
+    let r = zkctl(&[
+        "--device",
+        "sim-c3",
+        "--trace",
+        "--password",
+        "s3cr3t!",
+        "users",
+        "list",
+    ]);
+    assert!(r.stderr.contains("panel request"), "{r:#?}");
+    assert!(!r.stderr.contains("s3cr3t!"), "{r:#?}");
+}
+
+#[test]
+fn restore_cut_off_by_a_dropped_connection_reports_what_it_changed() {
+    use zkproto::terminal::Command;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = backup_of(5, dir.path());
+    let dst = Local::start(SimConfig {
+        users: 0,
+        attendance: 0,
+        ..SimConfig::default()
+    });
+    // The connection drops as the third user record is sent.
+    let mut writes = 0;
+    let addr = proxy(
+        &dst,
+        move |p| {
+            if p.command() == Command::UserWrq {
+                writes += 1;
+                if writes == 3 {
+                    return Pass::Cut;
+                }
+            }
+            Pass::On
+        },
+        |_, p| p,
+    );
+    let r = zkctl(&[
+        "--device",
+        &addr,
+        "--tcp",
+        "--timeout",
+        "2",
+        "restore",
+        file.to_str().expect("path"),
+    ])
+    .fails(3);
+    assert_eq!(dst.sim.users().len(), 2, "{r:#?}");
+    assert!(
+        r.stderr.contains("restore stopped after 2 of 7 change(s)"),
+        "{r:#?}"
+    );
+    assert!(r.stdout.contains("users: 2 added (3 not added)"), "{r:#?}");
+    let added: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("added "))
+        .filter_map(|l| l.split_whitespace().nth(2))
+        .collect();
+    let on_device: Vec<String> = dst
+        .sim
+        .users()
+        .iter()
+        .map(|u| u.user_id(dst.sim.encoding()))
+        .collect();
+    assert_eq!(added, on_device, "{r:#?}");
+}

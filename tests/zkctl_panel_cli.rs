@@ -706,3 +706,90 @@ fn network_errors_and_wrong_device_kind() {
     assert!(r.stderr.contains("c3://"), "{}", r.stderr);
     zkctl(&["--device", "c3://", "info"]).fails(2);
 }
+
+// ---------------------------------------------------------------- hostile panel text
+
+/// Neither stream holds a control character (other than the newlines
+/// between lines), a bidi control, or a forged row.
+#[track_caller]
+fn inert(r: &Run, what: &str) {
+    for (stream, text) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
+        let bad: Vec<char> = text
+            .chars()
+            .filter(|&c| c != '\n' && c != '\\' && zkproto::text::needs_escape(c))
+            .collect();
+        assert!(bad.is_empty(), "{what}: raw {bad:?} on {stream}: {r:#?}");
+        assert!(
+            !text.lines().any(|l| l.trim_start().starts_with("FAKE")),
+            "{what}: forged row on {stream}: {r:#?}"
+        );
+    }
+}
+
+#[test]
+fn hostile_panel_text_is_escaped_in_human_output() {
+    use zkproto::panel::sim::{SimConfig, Simulator};
+    use zkproto::panel::table::UserRow;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let sim = Simulator::new(SimConfig {
+        users: 0,
+        transactions: 0,
+        ..SimConfig::default()
+    });
+    let names = [
+        "\x1b]0;pwned\x07\x1b[2JEve",
+        "Bo\r\nFAKE 9999 admin",
+        "\u{9b}1A\u{202e}Cy",
+    ];
+    for (i, name) in names.iter().enumerate() {
+        let pin = u32::try_from(i + 1).expect("pin");
+        assert!(sim.put_user(UserRow {
+            pin,
+            name: (*name).to_string(),
+            ..UserRow::default()
+        }));
+    }
+    sim.set_param("~SerialNumber", "SN\x1b[2J");
+    sim.set_param("~DeviceName", "C3\u{202e}-400\r\nFAKE model");
+    let any: std::net::SocketAddr = "127.0.0.1:0".parse().expect("addr");
+    let server = rt
+        .block_on(sim.serve(Some(any), None, None))
+        .expect("serve");
+    let dev = format!("c3://{}", server.tcp_addr().expect("tcp"));
+    let run = |args: &[&str]| {
+        let mut all = vec!["--device", dev.as_str(), "--timeout", "3"];
+        all.extend_from_slice(args);
+        zkctl(&all)
+    };
+
+    let list = run(&["users", "list"]).ok();
+    inert(&list, "users list");
+    assert!(
+        list.stdout.contains(r"\x1b]0;pwned\x07\x1b[2JEve"),
+        "{list:#?}"
+    );
+    assert!(list.stdout.contains(r"Bo\r\nFAKE 9999 admin"), "{list:#?}");
+    assert!(list.stdout.contains(r"\u{9b}1A\u{202e}Cy"), "{list:#?}");
+    assert_eq!(list.stdout.lines().count(), 1 + 3 + 1, "{list:#?}");
+    let json = run(&["--json", "users", "list"]).ok().json();
+    assert_eq!(json[1]["name"], names[1], "JSON keeps the exact text");
+    for pin in ["1", "2", "3"] {
+        inert(&run(&["users", "show", pin]).ok(), "users show");
+    }
+    let info = run(&["info"]).ok();
+    inert(&info, "info");
+    assert!(info.stdout.contains(r"SN\x1b[2J"), "{info:#?}");
+    assert!(
+        info.stdout.contains(r"C3\u{202e}-400\r\nFAKE model"),
+        "{info:#?}"
+    );
+    inert(
+        &run(&["users", "delete", "2", "--yes"]).ok(),
+        "users delete",
+    );
+    rt.block_on(server.shutdown());
+}

@@ -150,32 +150,46 @@ pub fn build(
     }
 }
 
-/// Writes the file with 0600 permissions (replacing an existing file).
+/// Writes the file with 0600 permissions, replacing an existing file only
+/// once the new one is completely on disk: the text goes to a temporary
+/// file next to it (`.NAME.tmp-PID`), which is renamed over `path` after
+/// `fsync`. A failure leaves `path` as it was and removes the temporary file.
 pub fn write(path: &Path, file: &BackupFile) -> Result<(), Failure> {
-    use std::io::Write;
     let text = serde_json::to_string_pretty(file)
         .map_err(|e| Failure::usage(format!("cannot serialise the backup: {e}")))?;
-    let fail = |e: std::io::Error| {
-        Failure::usage(format!("cannot write {}: {e}", path.display()))
+    let fail = |p: &Path, e: std::io::Error| {
+        Failure::usage(format!("cannot write {}: {e}", p.display()))
             .hint("check the directory exists and is writable")
     };
+    let name = path
+        .file_name()
+        .ok_or_else(|| fail(path, std::io::ErrorKind::InvalidInput.into()))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".tmp-{}", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let written = write_private(&tmp, text.as_bytes()).and_then(|()| std::fs::rename(&tmp, path));
+    written.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        fail(path, e)
+    })
+}
+
+/// Creates `path` (0600 on Unix, failing if it exists), writes `bytes`
+/// and a newline, and syncs.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
     let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
+    opts.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(path).map_err(fail)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        f.set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(fail)?;
-    }
-    f.write_all(text.as_bytes()).map_err(fail)?;
-    f.write_all(b"\n").map_err(fail)?;
-    f.sync_all().map_err(fail)
+    let mut f = opts.open(path)?;
+    f.write_all(bytes)?;
+    f.write_all(b"\n")?;
+    f.sync_all()
 }
 
 /// A backup read and checked: records parsed, templates decoded.

@@ -59,6 +59,13 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "LABEL", default_value = "utf-8")]
     pub encoding: String,
 
+    /// Print every frame sent and received on stderr, for debugging a
+    /// device: decoded command or reply, session id, reply id, length and
+    /// data in hex. PINs, comm-key proofs, uploads and fingerprint
+    /// templates are shown as `**`. For C3 panels: command and length only.
+    #[arg(long, short = 'v', global = true)]
+    pub trace: bool,
+
     /// Print stable JSON (see docs/zkctl-json.md) instead of text.
     #[arg(long, global = true)]
     pub json: bool,

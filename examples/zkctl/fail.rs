@@ -287,7 +287,9 @@ impl Failure {
             s.push_str("; ");
             s.push_str(h);
         }
-        one_line(&s)
+        // Messages quote device text (names, firmware strings): shown
+        // escaped so that it cannot drive the terminal.
+        zkproto::text::escape_display(&one_line(&s)).into_owned()
     }
 
     /// The error as a JSON object (for `--json`).
@@ -314,4 +316,25 @@ impl fmt::Display for Failure {
 /// Collapses whitespace runs (including newlines) into single spaces.
 pub fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_lines_escape_device_text() {
+        let f = Failure::refused("panel busy: \x1b]0;pwned\x07 \u{9b}2J \u{202e}x")
+            .context("10.0.0.9:4370", "info");
+        let line = f.line();
+        assert_eq!(
+            line,
+            r"zkctl: 10.0.0.9:4370: info: panel busy: \x1b]0;pwned\x07 \u{9b}2J \u{202e}x"
+        );
+        // JSON keeps the exact message.
+        assert_eq!(
+            f.json()["error"]["message"],
+            "panel busy: \x1b]0;pwned\x07 \u{9b}2J \u{202e}x"
+        );
+    }
 }

@@ -18,6 +18,7 @@ mod device;
 mod fail;
 mod input;
 mod panel;
+mod transfer;
 mod view;
 
 use clap::Parser;
@@ -26,10 +27,9 @@ use device::{Session, Settings, Target};
 use fail::Failure;
 use serde_json::json;
 use std::io::{IsTerminal, Write};
-use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
-use view::UserView;
+use view::{UserView, shown};
 use zkproto::terminal::client::{Client, Error as ClientError, NewUser, StreamOptions, Transport};
 use zkproto::terminal::command::EventMask;
 use zkproto::terminal::commkey::CommKey;
@@ -42,6 +42,9 @@ use zkproto::terminal::sim::{Profile, SimConfig, Simulator};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let json_errors = cli.json;
+    if cli.trace {
+        trace_to_stderr();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -65,6 +68,23 @@ fn main() -> ExitCode {
             ExitCode::from(f.exit.code())
         }
     }
+}
+
+/// `--trace`: the client's frame dumps (`zkproto::frames`, secrets
+/// redacted by the library) and the panel client's request/reply lines,
+/// one per line on stderr; nothing else is logged.
+fn trace_to_stderr() {
+    let filter = tracing_subscriber::EnvFilter::new(
+        "off,zkproto::frames=trace,zkproto::panel::client=trace",
+    );
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(false)
+        .with_level(false)
+        .without_time()
+        .try_init();
 }
 
 /// Everything a command needs besides the client.
@@ -301,8 +321,10 @@ async fn execute(s: &mut Session, ctx: &Ctx, cmd: &Cmd, prepared: Prepared) -> R
         (Cmd::Events { count }, _) => events(c, ctx, *count).await,
         (Cmd::Time(TimeCmd::Get), _) => time_get(c, ctx).await,
         (Cmd::Time(TimeCmd::Set { .. }), Prepared::Time(t)) => time_set(c, ctx, t).await,
-        (Cmd::Backup { file }, _) => backup_cmd(c, ctx, file).await,
-        (Cmd::Restore { dry_run, .. }, Prepared::Backup(b)) => restore(c, ctx, &b, *dry_run).await,
+        (Cmd::Backup { file }, _) => transfer::backup_cmd(c, ctx, file).await,
+        (Cmd::Restore { dry_run, .. }, Prepared::Backup(b)) => {
+            transfer::restore(c, ctx, &b, *dry_run).await
+        }
         _ => Err(Failure::usage("internal: command not prepared")),
     }
 }
@@ -342,12 +364,12 @@ async fn info(c: &mut Client, ctx: &Ctx) -> Result<(), Failure> {
         ctx.print_json(&v);
         return Ok(());
     }
-    let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
+    let opt = |o: &Option<String>| o.as_deref().map_or_else(|| "-".into(), shown);
     println!("device:      {}", ctx.label);
     println!("serial:      {}", opt(&di.serial_number));
     println!("model:       {}", opt(&di.device_name));
     println!("platform:    {}", opt(&di.platform));
-    println!("firmware:    {}", di.firmware_version);
+    println!("firmware:    {}", shown(&di.firmware_version));
     println!("mac:         {}", opt(&di.mac));
     println!("time:        {time}");
     match layout {
@@ -466,8 +488,8 @@ async fn users(c: &mut Client, ctx: &Ctx, cmd: &UsersCmd, p: Prepared) -> Result
             } else {
                 println!(
                     "added user {} ({}) at uid {}{}",
-                    back.user_id(enc),
-                    back.name(enc),
+                    shown(&back.user_id(enc)),
+                    shown(&back.name(enc)),
                     back.uid(),
                     if back.has_password() { ", PIN set" } else { "" }
                 );
@@ -492,8 +514,9 @@ async fn users(c: &mut Client, ctx: &Ctx, cmd: &UsersCmd, p: Prepared) -> Result
                 ctx.print_json(&json!({"user_id": user_id, "uid": back.uid(), "has_pin": true, "verified": true}));
             } else {
                 println!(
-                    "PIN of user {user_id} ({}) set; read back from the device and confirmed",
-                    back.name(enc)
+                    "PIN of user {} ({}) set; read back from the device and confirmed",
+                    shown(user_id),
+                    shown(&back.name(enc))
                 );
             }
             Ok(())
@@ -509,7 +532,11 @@ async fn users(c: &mut Client, ctx: &Ctx, cmd: &UsersCmd, p: Prepared) -> Result
             if ctx.json {
                 ctx.print_json(&json!({"user_id": user_id, "uid": back.uid(), "has_pin": false, "verified": true}));
             } else {
-                println!("PIN of user {user_id} ({}) cleared", back.name(enc));
+                println!(
+                    "PIN of user {} ({}) cleared",
+                    shown(user_id),
+                    shown(&back.name(enc))
+                );
             }
             Ok(())
         }
@@ -518,8 +545,9 @@ async fn users(c: &mut Client, ctx: &Ctx, cmd: &UsersCmd, p: Prepared) -> Result
             input::confirm(
                 *yes,
                 &format!(
-                    "Delete user {user_id} ({}) from {}?",
-                    u.name(enc),
+                    "Delete user {} ({}) from {}?",
+                    shown(user_id),
+                    shown(&u.name(enc)),
                     ctx.label
                 ),
             )?;
@@ -532,7 +560,12 @@ async fn users(c: &mut Client, ctx: &Ctx, cmd: &UsersCmd, p: Prepared) -> Result
             if ctx.json {
                 ctx.print_json(&json!({"user_id": user_id, "uid": u.uid(), "deleted": true}));
             } else {
-                println!("deleted user {user_id} ({}, uid {})", u.name(enc), u.uid());
+                println!(
+                    "deleted user {} ({}, uid {})",
+                    shown(user_id),
+                    shown(&u.name(enc)),
+                    u.uid()
+                );
             }
             Ok(())
         }
@@ -755,209 +788,6 @@ async fn time_set(c: &mut Client, ctx: &Ctx, t: DeviceTime) -> Result<(), Failur
     Ok(())
 }
 
-// ---------------------------------------------------------------- backup / restore
-
-async fn backup_cmd(c: &mut Client, ctx: &Ctx, file: &Path) -> Result<(), Failure> {
-    let di = c.device_info().await.map_err(|e| ctx.err(e))?;
-    let time = di.time;
-    let users = c.users().await.map_err(|e| ctx.err(e))?;
-    let layout = c.user_layout().unwrap_or(UserLayout::Extended72);
-    let templates = c.templates().await.map_err(|e| ctx.err(e))?;
-    let source = backup::DeviceSource {
-        serial: di.serial_number.clone(),
-        platform: di.platform.clone(),
-        firmware: Some(di.firmware_version.clone()),
-        device_name: di.device_name.clone(),
-        mac: di.mac.clone(),
-    };
-    let doc = backup::build(
-        source,
-        Some(time.to_string()),
-        layout,
-        ctx.enc,
-        &users,
-        &templates,
-    );
-    backup::write(file, &doc)?;
-    if ctx.json {
-        ctx.print_json(&json!({
-            "file": file.display().to_string(),
-            "users": users.len(),
-            "templates": templates.len(),
-            "serial": di.serial_number,
-        }));
-    } else {
-        println!(
-            "backed up {} user(s) and {} template(s) from {} to {} (the file holds PINs: keep it private)",
-            users.len(),
-            templates.len(),
-            di.serial_number.as_deref().unwrap_or(&ctx.label),
-            file.display()
-        );
-    }
-    Ok(())
-}
-
-async fn restore(
-    c: &mut Client,
-    ctx: &Ctx,
-    b: &backup::Loaded,
-    dry_run: bool,
-) -> Result<(), Failure> {
-    use backup::Action;
-    let current = c.users().await.map_err(|e| ctx.err(e))?;
-    let known = c.user_layout();
-    let current_templates = c.templates().await.map_err(|e| ctx.err(e))?;
-    let mut layout = known.unwrap_or(b.layout);
-    let mut plan = backup::plan(b, layout, ctx.enc, &current, &current_templates)?;
-    if !dry_run && plan.has_changes() {
-        let mut guard = c.disable().await.map_err(|e| ctx.err(e))?;
-        // An empty device does not tell its record size: the first write
-        // in the backup's layout shows it (the device refuses a record of
-        // the wrong size), else the other layout is used.
-        if known.is_none()
-            && let Some(first) = plan.users.iter().find(|s| s.action != Action::Unchanged)
-        {
-            match guard.put_user(&first.user).await {
-                Ok(_) => {}
-                Err(ClientError::Refused { .. }) => {
-                    layout = match layout {
-                        UserLayout::Extended72 => UserLayout::Compact28,
-                        UserLayout::Compact28 => UserLayout::Extended72,
-                    };
-                    plan = backup::plan(b, layout, ctx.enc, &current, &current_templates)?;
-                }
-                Err(e) => return Err(ctx.err(e)),
-            }
-        }
-        for step in plan.users.iter().filter(|s| s.action != Action::Unchanged) {
-            guard.put_user(&step.user).await.map_err(|e| ctx.err(e))?;
-        }
-        for step in plan
-            .templates
-            .iter()
-            .filter(|s| s.action != Action::Unchanged)
-        {
-            guard
-                .upload_template(&step.template)
-                .await
-                .map_err(|e| ctx.err(e))?;
-        }
-        guard.refresh_data().await.map_err(|e| ctx.err(e))?;
-        guard.enable().await.map_err(|e| ctx.err(e))?;
-    }
-    let summary = json!({
-        "users": {
-            "add": plan.count_users(Action::Add),
-            "update": plan.count_users(Action::Update),
-            "unchanged": plan.count_users(Action::Unchanged),
-            "kept": plan.kept,
-        },
-        "templates": {
-            "add": plan.count_templates(Action::Add),
-            "update": plan.count_templates(Action::Update),
-            "unchanged": plan.count_templates(Action::Unchanged),
-        },
-    });
-    if ctx.json {
-        let users: Vec<_> = plan
-            .users
-            .iter()
-            .map(|s| {
-                json!({
-                    "action": s.action.name(), "user_id": s.user_id, "uid": s.user.uid(),
-                    "name": s.user.name(ctx.enc), "changes": s.changes, "notes": s.notes,
-                })
-            })
-            .collect();
-        let templates: Vec<_> = plan
-            .templates
-            .iter()
-            .map(|s| {
-                json!({
-                    "action": s.action.name(), "user_id": s.user_id, "uid": s.template.uid,
-                    "finger": s.template.finger,
-                })
-            })
-            .collect();
-        ctx.print_json(&json!({
-            "dry_run": dry_run,
-            "user_layout": backup::layout_name(layout),
-            "layout_known": known.is_some(),
-            "source_serial": b.serial,
-            "users": users,
-            "templates": templates,
-            "summary": summary,
-        }));
-        return Ok(());
-    }
-    let verb = |a: Action| match (a, dry_run) {
-        (Action::Add, true) => "would add",
-        (Action::Update, true) => "would update",
-        (Action::Add, false) => "added",
-        (Action::Update, false) => "updated",
-        (Action::Unchanged, _) => "unchanged",
-    };
-    if known.is_none() {
-        println!(
-            "the device has no users yet: {}-byte user records {}",
-            layout.record_len(),
-            if dry_run {
-                "assumed (as in the backup)"
-            } else {
-                "used"
-            }
-        );
-    }
-    for s in &plan.users {
-        let mut line = format!(
-            "{:<12} user {} ({}) uid {}",
-            verb(s.action),
-            s.user_id,
-            s.user.name(ctx.enc),
-            s.user.uid()
-        );
-        if !s.changes.is_empty() {
-            line.push_str(&format!(": {}", s.changes.join(", ")));
-        }
-        for n in &s.notes {
-            line.push_str(&format!(" [{n}]"));
-        }
-        println!("{line}");
-    }
-    for s in plan
-        .templates
-        .iter()
-        .filter(|s| s.action != Action::Unchanged)
-    {
-        println!(
-            "{:<12} fingerprint {} of user {}",
-            verb(s.action),
-            s.template.finger,
-            s.user_id
-        );
-    }
-    println!(
-        "users: {} {}, {} {}, {} unchanged, {} on the device not in the backup (kept); \
-         templates: {} {}, {} {}, {} unchanged",
-        plan.count_users(Action::Add),
-        verb(Action::Add),
-        plan.count_users(Action::Update),
-        verb(Action::Update),
-        plan.count_users(Action::Unchanged),
-        plan.kept,
-        plan.count_templates(Action::Add),
-        verb(Action::Add),
-        plan.count_templates(Action::Update),
-        verb(Action::Update),
-        plan.count_templates(Action::Unchanged),
-    );
-    if dry_run {
-        println!("dry run: nothing was changed");
-    }
-    Ok(())
-}
-
 // ---------------------------------------------------------------- sim
 
 async fn run_sim(args: &SimArgs, settings: &Settings) -> Result<(), Failure> {
@@ -981,7 +811,15 @@ async fn run_sim(args: &SimArgs, settings: &Settings) -> Result<(), Failure> {
         attendance: args.attendance,
         state_file: args.state.clone(),
     })
-    .map_err(|e| Failure::usage(format!("cannot load the state file: {e}")))?;
+    .map_err(|e| {
+        // The path is named once: newer simulators put it in the error.
+        let msg = e.to_string();
+        let file = args.state.as_deref().map(|p| p.display().to_string());
+        Failure::usage(match file {
+            Some(f) if !msg.contains(&f) => format!("cannot load the state file {f}: {msg}"),
+            _ => format!("cannot load the state file: {msg}"),
+        })
+    })?;
     let server = device::serve(&sim, addr).await?;
     let punches = match args.punch_every {
         Some(secs) if secs.is_finite() && secs > 0.0 && secs <= 86_400.0 => Some(

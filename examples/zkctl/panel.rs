@@ -9,6 +9,7 @@ use crate::cli::{AttendanceArgs, AttendanceCmd, Cli, Cmd, DoorCmd, TimeCmd, User
 use crate::device::{Settings, Target};
 use crate::fail::{self, Failure};
 use crate::input;
+use crate::view::shown;
 use serde_json::{Value, json};
 use std::io::Write;
 use std::time::Duration;
@@ -536,7 +537,7 @@ fn users_table(users: &[UserRow]) -> String {
                 if u.name.is_empty() {
                     "-".into()
                 } else {
-                    u.name.clone()
+                    shown(&u.name)
                 },
                 dash(u.card_no),
                 u.group.to_string(),
@@ -559,7 +560,11 @@ fn user_text(u: &UserRow) -> String {
         "user id:   {}\nname:      {}\ncard:      {}\ngroup:     {}\nvalid:     {}\nsuper:     {}\n\
          uid:       {}\npin:       {}\n",
         u.pin,
-        if u.name.is_empty() { "-" } else { &u.name },
+        if u.name.is_empty() {
+            "-".into()
+        } else {
+            shown(&u.name)
+        },
         dash(u.card_no),
         u.group,
         validity(u),
@@ -687,7 +692,7 @@ async fn info(c: &mut Client, ctx: &Ctx) -> Result<(), Failure> {
         if s.is_empty() {
             "-".to_string()
         } else {
-            s.to_string()
+            shown(s)
         }
     };
     println!("device:      {} (C3/inBio access panel)", ctx.label);
@@ -766,7 +771,7 @@ async fn users(c: &mut Client, ctx: &Ctx, cmd: &UsersCmd, p: Prepared) -> Result
                     if back.name.is_empty() {
                         String::new()
                     } else {
-                        format!(" ({})", back.name)
+                        format!(" ({})", shown(&back.name))
                     },
                     if back.password.is_empty() {
                         ""

@@ -8,6 +8,12 @@ use zkproto::terminal::record::attendance::Attendance;
 use zkproto::terminal::record::event::{Alarm, Event};
 use zkproto::terminal::record::text::TextEncoding;
 use zkproto::terminal::record::user::{Role, User};
+use zkproto::text::escape_display;
+
+/// Device text made safe to print on a terminal (see [`zkproto::text`]).
+pub fn shown(s: &str) -> String {
+    escape_display(s).into_owned()
+}
 
 /// A user as printed (never the PIN itself).
 #[derive(Debug, Serialize)]
@@ -127,8 +133,8 @@ pub fn users_table(users: &[UserView]) -> String {
         .map(|u| {
             vec![
                 u.uid.to_string(),
-                u.user_id.clone(),
-                u.name.clone(),
+                shown(&u.user_id),
+                shown(&u.name),
                 u.role.to_string(),
                 if u.card == 0 {
                     "-".into()
@@ -156,8 +162,8 @@ pub fn user_text(u: &UserView) -> String {
     format!(
         "user id:   {}\nname:      {}\nuid:       {}\nrole:      {} (privilege {})\nenabled:   {}\n\
          card:      {}\ngroup:     {}\ntimezones: {:?}\npin:       {}\n",
-        u.user_id,
-        u.name,
+        shown(&u.user_id),
+        shown(&u.name),
         u.uid,
         u.role,
         u.privilege,
@@ -204,8 +210,17 @@ pub fn attendance_csv(a: &Attendance) -> String {
     )
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
+/// A CSV field: control characters escaped as in text output (so the
+/// file is safe to `cat`), quoted when it holds `,` or `"`, and prefixed
+/// with `'` when it starts like a spreadsheet formula (`=`, `+`, `-`, `@`).
+pub fn csv_field(s: &str) -> String {
+    let s = escape_display(s);
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.into_owned()
+    };
+    if s.contains([',', '"']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_string()
@@ -230,7 +245,7 @@ pub fn attendance_text(a: &Attendance) -> String {
     format!(
         "{:<19}  {:<12}  {:<11}  {:<9}  {}",
         time,
-        a.user_id(),
+        shown(&a.user_id()),
         verify_name(a.verify),
         state_name(a.state),
         a.work_code
@@ -317,7 +332,7 @@ pub fn event_text(e: &Event) -> String {
         Event::Attendance(a) => format!(
             "{} punch user={} {} {}",
             a.time,
-            a.user_id,
+            shown(&a.user_id),
             verify_name(a.verify),
             state_name(a.state)
         ),
@@ -334,7 +349,7 @@ pub fn event_text(e: &Event) -> String {
             ..
         } => format!(
             "enroll finger result={result} user={} finger={}",
-            user_id.as_deref().unwrap_or("?"),
+            shown(user_id.as_deref().unwrap_or("?")),
             finger.map(|f| f.to_string()).unwrap_or_else(|| "?".into())
         ),
         Event::EnrollUser { .. } => "user enrolled".into(),
@@ -355,5 +370,47 @@ pub fn event_text(e: &Event) -> String {
         }
         Event::Other { flag, data } => format!("event {flag:#06x} data={}", hex::encode(data)),
         other => format!("event {}", other.flag().name()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_escaped_and_not_formulas() {
+        assert_eq!(csv_field("1001"), "1001");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("x\r\ny"), r"x\r\ny");
+        assert_eq!(csv_field("\x1b[2J"), r"\x1b[2J");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        for f in ["+1", "-1", "@SUM(A1)"] {
+            assert!(csv_field(f).starts_with('\''), "{f}");
+        }
+    }
+
+    #[test]
+    fn table_rows_stay_one_line_each() {
+        let u = UserView {
+            uid: 1,
+            user_id: "7\r\nFAKE".into(),
+            name: "\x1b]0;t\x07Eve\u{202e}".into(),
+            privilege: 0,
+            role: "user",
+            enabled: true,
+            card: 0,
+            group: 1,
+            timezones: [0; 4],
+            has_pin: false,
+        };
+        let t = users_table(std::slice::from_ref(&u));
+        assert_eq!(t.lines().count(), 3, "{t}");
+        assert!(
+            t.contains(r"7\r\nFAKE") && t.contains(r"\x1b]0;t\x07Eve\u{202e}"),
+            "{t}"
+        );
+        let text = user_text(&u);
+        assert!(!text.contains('\x1b') && !text.contains('\r'), "{text}");
     }
 }

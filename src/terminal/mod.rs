@@ -15,7 +15,8 @@
 //! * `codec` (feature `codec`): tokio-util adapters over the framing;
 //! * [`session`]: the client's sans-IO session (reply matching, bulk reads);
 //! * `client` (feature `client`): the async tokio client, TCP and UDP;
-//! * `sim` (feature `simulator`): a stateful device simulator and its server.
+//! * `sim` (feature `simulator`): a stateful device simulator and its server;
+//! * [`trace`]: one-line frame dumps for debugging, secrets redacted.
 //!
 //! Everything up to `codec` and `session` performs no I/O and reads no clock;
 //! the wire layer is checked with `clippy::indexing_slicing` so no wire data
@@ -47,6 +48,8 @@ pub mod sequence;
 pub mod session;
 #[cfg(feature = "simulator")]
 pub mod sim;
+#[cfg_attr(not(test), warn(clippy::indexing_slicing))]
+pub mod trace;
 
 pub use command::{Command, EventFlag, EventMask, ReplyCode, TableId};
 pub use error::{EncodeError, WireError};

@@ -267,8 +267,10 @@ impl Options {
         self.lenient_checksum = on;
         self
     }
-    /// Log every frame's hex at `trace` level (default on; authentication
-    /// and user-record frames are never logged).
+    /// Log every frame at `trace` level under the target `zkproto::frames`
+    /// (default on): one line per frame with its decoded name, session id,
+    /// reply id, length and data in hex, PINs, comm-key proofs, uploads and
+    /// template data redacted ([`FrameTracer`](crate::terminal::trace::FrameTracer)).
     ///
     /// ```
     /// # use std::time::Duration;

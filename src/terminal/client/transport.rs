@@ -5,10 +5,10 @@
 use super::error::Error;
 use super::options::Transport;
 use crate::terminal::codec::{CodecError, TcpCodec};
-use crate::terminal::command::Command;
 use crate::terminal::error::WireError;
 use crate::terminal::frame::{Peek, TCP_HEADER_LEN, encode_tcp};
-use crate::terminal::packet::{ChecksumMode, HEADER_LEN, Packet, hex};
+use crate::terminal::packet::{ChecksumMode, Packet};
+use crate::terminal::trace::{Direction, FrameTracer};
 use bytes::{Buf, BytesMut};
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -77,31 +77,20 @@ impl Encoder<Packet> for ClientCodec {
     }
 }
 
-/// Whether a packet's data may hold secrets (comm-key proof, PINs in user
-/// records, templates): such data is never logged.
-fn sensitive(p: &Packet) -> bool {
-    p.data.len() > 64
-        || matches!(
-            p.command(),
-            Command::Auth | Command::UserWrq | Command::Data
-        )
-}
-
-pub(crate) fn trace_packet(dir: &'static str, p: &Packet, on: bool) {
-    if !on || !tracing::enabled!(tracing::Level::TRACE) {
-        return;
-    }
-    let mut head = BytesMut::with_capacity(HEADER_LEN);
-    Packet::new(p.code, p.session_id, p.reply_id, bytes::Bytes::new()).encode_to(&mut head);
-    if sensitive(p) {
-        tracing::trace!(dir, header = %hex(&head), data_len = p.data.len(), "frame (data not logged)");
+/// Logs a frame at `trace` level (target `zkproto::frames`) as a one-line
+/// dump with secrets redacted; the tracer sees every frame either way, so
+/// that it knows what later frames carry.
+fn trace_packet(tracer: &mut FrameTracer, dir: Direction, p: &Packet, on: bool) {
+    if on && tracing::enabled!(target: "zkproto::frames", tracing::Level::TRACE) {
+        let line = tracer.dump(dir, p);
+        tracing::trace!(target: "zkproto::frames", "{line}");
     } else {
-        tracing::trace!(dir, header = %hex(&head), data = %hex(&p.data), "frame");
+        tracer.observe(dir, p);
     }
 }
 
-/// The transport of one client.
-pub(crate) enum Link {
+/// How bytes move.
+enum Wire {
     Stream(Framed<Box<dyn Io>, ClientCodec>),
     Udp {
         socket: UdpSocket,
@@ -110,11 +99,17 @@ pub(crate) enum Link {
     },
 }
 
+/// The transport of one client, and the tracer of its frames.
+pub(crate) struct Link {
+    wire: Wire,
+    tracer: FrameTracer,
+}
+
 impl std::fmt::Debug for Link {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Link::Stream(_) => f.write_str("Link::Stream"),
-            Link::Udp { socket, .. } => write!(f, "Link::Udp({:?})", socket.peer_addr().ok()),
+        match &self.wire {
+            Wire::Stream(_) => f.write_str("Link::Stream"),
+            Wire::Udp { socket, .. } => write!(f, "Link::Udp({:?})", socket.peer_addr().ok()),
         }
     }
 }
@@ -125,37 +120,43 @@ impl Link {
             inner: TcpCodec::with_max_packet(max_packet),
             lenient,
         };
-        Link::Stream(Framed::new(Box::new(io) as Box<dyn Io>, codec))
+        Link {
+            wire: Wire::Stream(Framed::new(Box::new(io) as Box<dyn Io>, codec)),
+            tracer: FrameTracer::new(),
+        }
     }
 
     pub(crate) fn udp(socket: UdpSocket, lenient: bool) -> Link {
-        Link::Udp {
-            socket,
-            buf: vec![0; 65_536],
-            lenient,
+        Link {
+            wire: Wire::Udp {
+                socket,
+                buf: vec![0; 65_536],
+                lenient,
+            },
+            tracer: FrameTracer::new(),
         }
     }
 
     pub(crate) fn kind(&self) -> Transport {
-        match self {
-            Link::Stream(_) => Transport::Tcp,
-            Link::Udp { .. } => Transport::Udp,
+        match self.wire {
+            Wire::Stream(_) => Transport::Tcp,
+            Wire::Udp { .. } => Transport::Udp,
         }
     }
 
     /// Bytes waiting in the receive buffer.
     pub(crate) fn buffered(&self) -> usize {
-        match self {
-            Link::Stream(f) => f.read_buffer().len(),
-            Link::Udp { .. } => 0,
+        match &self.wire {
+            Wire::Stream(f) => f.read_buffer().len(),
+            Wire::Udp { .. } => 0,
         }
     }
 
     pub(crate) async fn send(&mut self, p: &Packet, trace: bool) -> Result<(), Error> {
-        trace_packet("send", p, trace);
-        match self {
-            Link::Stream(f) => f.send(p.clone()).await.map_err(codec_err),
-            Link::Udp { socket, .. } => {
+        trace_packet(&mut self.tracer, Direction::Sent, p, trace);
+        match &mut self.wire {
+            Wire::Stream(f) => f.send(p.clone()).await.map_err(codec_err),
+            Wire::Udp { socket, .. } => {
                 socket.send(&p.to_bytes()).await?;
                 Ok(())
             }
@@ -166,25 +167,25 @@ impl Link {
     /// flush it (TCP), or tries one datagram (UDP). Returns whether the
     /// frame is on its way.
     pub(crate) fn send_now(&mut self, p: &Packet, trace: bool) -> bool {
-        trace_packet("send", p, trace);
-        match self {
-            Link::Stream(f) => {
+        trace_packet(&mut self.tracer, Direction::Sent, p, trace);
+        match &mut self.wire {
+            Wire::Stream(f) => {
                 encode_tcp(p, f.write_buffer_mut());
                 let _ = SinkExt::<Packet>::flush(f).now_or_never();
                 true
             }
-            Link::Udp { socket, .. } => socket.try_send(&p.to_bytes()).is_ok(),
+            Wire::Udp { socket, .. } => socket.try_send(&p.to_bytes()).is_ok(),
         }
     }
 
     /// Receives one frame; `Ok(None)` when the stream closed.
     pub(crate) async fn recv(&mut self, trace: bool) -> Result<Option<Received>, Error> {
-        let r = match self {
-            Link::Stream(f) => match f.next().await {
+        let r = match &mut self.wire {
+            Wire::Stream(f) => match f.next().await {
                 None => return Ok(None),
                 Some(r) => r.map_err(codec_err)?,
             },
-            Link::Udp {
+            Wire::Udp {
                 socket,
                 buf,
                 lenient,
@@ -201,7 +202,7 @@ impl Link {
             },
         };
         let (Received::Packet(p) | Received::Corrupt(p, _)) = &r;
-        trace_packet("recv", p, trace);
+        trace_packet(&mut self.tracer, Direction::Received, p, trace);
         Ok(Some(r))
     }
 

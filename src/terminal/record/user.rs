@@ -98,6 +98,19 @@ impl UserLayout {
         self.fields().password.1
     }
 
+    /// Byte range of the password field in a record (3..8 or 3..11): what
+    /// a trace or log must never show.
+    ///
+    /// ```
+    /// use zkproto::terminal::record::user::UserLayout;
+    /// assert_eq!(UserLayout::Compact28.password_range(), 3..8);
+    /// assert_eq!(UserLayout::Extended72.password_range(), 3..11);
+    /// ```
+    pub const fn password_range(self) -> core::ops::Range<usize> {
+        let (at, len) = self.fields().password;
+        at..at + len
+    }
+
     /// Size of the name field (8 or 24 bytes).
     pub const fn name_len(self) -> usize {
         self.fields().name.1
