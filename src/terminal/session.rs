@@ -56,6 +56,9 @@ use bytes::Bytes;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+mod budget;
+pub use budget::{Budget, Waste};
+
 /// Default number of realtime events kept while nobody takes them; older
 /// events are dropped (and counted) beyond it.
 pub const DEFAULT_EVENT_QUEUE: usize = 1024;
@@ -116,9 +119,49 @@ pub enum SessionError {
         /// Chunk re-requests made.
         retries: u32,
     },
+    /// The device kept answering the outstanding request without
+    /// progress (no new, valid, in-order data) until the frame budget or
+    /// the deadline ran out (see [`Budget`]).
+    #[error("{}", no_progress_message(*frames, *corrupt, *waited, last, *last_corrupt))]
+    NoProgress {
+        /// Frames in a row without progress.
+        frames: u32,
+        /// How many of them were corrupt (bad checksum, bad framing).
+        corrupt: u32,
+        /// Time since the last progress, when the deadline ended it.
+        waited: Option<Duration>,
+        /// What the last such frame was (for corrupt ones: the error).
+        last: String,
+        /// Whether the last one was corrupt.
+        last_corrupt: bool,
+    },
     /// A payload could not be decoded.
     #[error(transparent)]
     Record(#[from] RecordError),
+}
+
+fn no_progress_message(
+    frames: u32,
+    corrupt: u32,
+    waited: Option<Duration>,
+    last: &str,
+    last_corrupt: bool,
+) -> String {
+    let mut s = if corrupt == frames {
+        format!("the device sent {frames} corrupt frame(s) and nothing usable")
+    } else if corrupt > 0 {
+        format!("the device sent {frames} frame(s) without new data ({corrupt} of them corrupt)")
+    } else {
+        format!("the device sent {frames} frame(s) without new data")
+    };
+    if let Some(w) = waited {
+        s.push_str(&format!(" in {:.1} s", w.as_secs_f64()));
+    }
+    if !last.is_empty() {
+        s.push_str(if last_corrupt { "; last: corrupt: " } else { "; last: " });
+        s.push_str(last);
+    }
+    s
 }
 
 /// How long to wait for a reply, and how many times to resend the request
