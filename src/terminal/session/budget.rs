@@ -71,7 +71,7 @@ impl Budget {
             started: now,
             idle,
             last_progress: now,
-            cap: now + first,
+            cap: later(now, first),
             max_idle_frames,
             idle_frames: 0,
             corrupt: 0,
@@ -134,7 +134,7 @@ impl Budget {
     /// assert_eq!(b.deadline(), t0 + s * 10); // capped by the allowance
     /// ```
     pub fn set_allowance(&mut self, allowance: Duration) {
-        self.cap = self.started + allowance;
+        self.cap = later(self.started, allowance);
     }
 
     /// Records progress at `now` (new, valid, in-order data): the wait
@@ -208,7 +208,7 @@ impl Budget {
     /// assert_eq!(b.deadline(), t0 + Duration::from_secs(1));
     /// ```
     pub fn deadline(&self) -> Instant {
-        (self.last_progress + self.idle).min(self.cap)
+        later(self.last_progress, self.idle).min(self.cap)
     }
 
     /// Whether the deadline has passed at `now`.
@@ -257,6 +257,13 @@ impl Budget {
             last_corrupt: corrupt_last,
         }
     }
+}
+
+/// `t + d`, saturating far in the future instead of overflowing.
+fn later(t: Instant, d: Duration) -> Instant {
+    t.checked_add(d)
+        .or_else(|| t.checked_add(Duration::from_secs(1 << 32)))
+        .unwrap_or(t)
 }
 
 #[cfg(test)]
