@@ -1551,6 +1551,7 @@ pub struct RecordSplitter {
     record_len: usize,
     carry: Vec<u8>,
     seen: u64,
+    trailing: u64,
 }
 
 impl RecordSplitter {
@@ -1591,6 +1592,19 @@ impl RecordSplitter {
         self.seen
     }
 
+    /// Bytes received past `total` (ignored, but a sign the table's length
+    /// field disagrees with the data: callers should refuse the result).
+    ///
+    /// ```
+    /// # use zkproto::terminal::session::RecordSplitter;
+    /// # let mut s = RecordSplitter::new();
+    /// s.push(&[4, 0, 0, 0, 1, 2, 3, 4, 5, 6], |_| Ok(4), |_| {}).unwrap();
+    /// assert_eq!(s.trailing(), 2);
+    /// ```
+    pub fn trailing(&self) -> u64 {
+        self.trailing
+    }
+
     /// Bytes held between calls (prefix or partial record).
     ///
     /// ```
@@ -1605,7 +1619,7 @@ impl RecordSplitter {
 
     /// Feeds a piece. `layout` is called once with the total to choose the
     /// record length; `each` is called for every whole record. Bytes past
-    /// `total` are ignored.
+    /// `total` are not split (counted in [`trailing`](Self::trailing)).
     ///
     /// ```
     /// # use zkproto::terminal::session::RecordSplitter;
@@ -1641,7 +1655,8 @@ impl RecordSplitter {
         }
         let total = u64::from(self.total.unwrap_or(0));
         let room = usize::try_from(total.saturating_sub(self.seen)).unwrap_or(usize::MAX);
-        let (piece, _ignored) = piece.split_at(room.min(piece.len()));
+        let (piece, ignored) = piece.split_at(room.min(piece.len()));
+        self.trailing += ignored.len() as u64;
         self.seen += piece.len() as u64;
         let mut rest = piece;
         if !self.carry.is_empty() {

@@ -42,13 +42,14 @@ pub enum Error {
         after: Duration,
     },
     /// The terminal refused a command.
-    #[error("{command} refused by the device: {reply} ({}), result code {code}", reply.explain())]
+    #[error("{command} refused by the device: {reply} ({}){}", reply.explain(), result_code(*code))]
     Refused {
         /// The command.
         command: Command,
         /// The reply code.
         reply: ReplyCode,
-        /// The reply's session slot (an error code on most firmware).
+        /// The reply's session slot (an error code on most firmware); 0
+        /// when there is none (the slot held the session id).
         code: u16,
     },
     /// The terminal requires a comm key, or refused the one given.
@@ -176,6 +177,14 @@ pub enum Error {
         /// The UDP attempt's error.
         udp: Box<Error>,
     },
+}
+
+fn result_code(code: u16) -> String {
+    if code == 0 {
+        String::new()
+    } else {
+        format!(", result code {code}")
+    }
 }
 
 fn timeout_message(waiting_for: &str, after: &Duration) -> String {

@@ -97,6 +97,28 @@ fn hex_and_text(bytes: &[u8]) -> String {
     format!("{} {text:?}", hex.join(" "))
 }
 
+/// Checks that a table's length field, the record bytes received, and the
+/// record count reported by `CMD_GET_FREE_SIZES` agree (§4.6: `total`
+/// = record bytes that follow = count × record length, when the record
+/// length is fixed). `records` is how many records the bytes hold.
+pub(crate) fn check_table(
+    table: &'static str,
+    length_field: u32,
+    received: u64,
+    device_count: u32,
+    records: u64,
+) -> Result<(), Error> {
+    if u64::from(length_field) != received || records != u64::from(device_count) {
+        return Err(Error::TableMismatch {
+            table,
+            length_field,
+            received,
+            device_count,
+        });
+    }
+    Ok(())
+}
+
 /// A short description of a frame for error messages (never its data).
 fn describe(p: &Packet) -> String {
     format!(
@@ -486,7 +508,20 @@ impl Client {
     }
 
     fn map(&self, e: crate::terminal::session::SessionError) -> Error {
-        Error::from_session(e, self.options.comm_key.is_some())
+        match Error::from_session(e, self.options.comm_key.is_some()) {
+            // Much firmware leaves the session id in the result slot of a
+            // refusal: that is no result code, and must not be shown as one.
+            Error::Refused {
+                command,
+                reply,
+                code,
+            } if code == self.session.session_id() && code != 0 => Error::Refused {
+                command,
+                reply,
+                code: 0,
+            },
+            other => other,
+        }
     }
 
     async fn send(&mut self, p: &Packet) -> Result<(), Error> {
