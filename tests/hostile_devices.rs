@@ -130,11 +130,19 @@ async fn answer(fake: Fake, req: Packet, out: Out) {
         Act::Table(t) => t.clone(),
         _ => user_table(),
     };
+    // The length a 1504 asks for (offset u32, length u32), else the table's.
+    let asked = req
+        .data
+        .get(4..8)
+        .filter(|_| req.command() == Command::ReadBuffer)
+        .map_or(u32::try_from(table.len()).unwrap(), |b| {
+            u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+        });
     let prepare = || {
         reply(
             ReplyCode::PrepareData,
             PrepareData {
-                len: u32::try_from(table.len()).unwrap(),
+                len: asked,
                 packet_size: Some(1024),
             }
             .encode(),

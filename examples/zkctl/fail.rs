@@ -41,6 +41,20 @@ impl Exit {
     }
 }
 
+/// A short account of one transport's failure (for the automatic mode).
+fn brief(err: &ClientError) -> String {
+    match err {
+        ClientError::Timeout { after, .. } => {
+            format!("no answer within {:.1} s", after.as_secs_f64())
+        }
+        ClientError::Io {
+            kind: std::io::ErrorKind::ConnectionRefused,
+            ..
+        } => "connection refused".into(),
+        other => one_line(&other.to_string()),
+    }
+}
+
 /// What to do after an unconfirmed write, naming the check to run.
 fn unconfirmed_hint(err: &ClientError) -> String {
     let what = match err {
@@ -173,7 +187,7 @@ impl Failure {
             ClientError::WriteUnconfirmed { after, .. } => Failure {
                 exit: Exit::Unconfirmed,
                 ..Failure::usage(format!(
-                    "the device acknowledged the change, then: {}; the change may have been made",
+                    "the device acknowledged the write, then: {}",
                     one_line(&after.to_string())
                 ))
             }
@@ -198,7 +212,12 @@ impl Failure {
                 "{device} answered without sending usable data; it may be busy, faulty or \
                  another kind of device; try again, or try --udp or --tcp"
             )),
-            ClientError::BothTransports { .. } => Failure::network(text).hint(format!(
+            ClientError::BothTransports { tcp, udp } => Failure::network(format!(
+                "no terminal answered over TCP ({}) nor over UDP ({})",
+                brief(tcp),
+                brief(udp)
+            ))
+            .hint(format!(
                 "neither TCP nor UDP worked: is {device} on and reachable? is another client \
                  holding its only session? is it a C3 panel (then use --device c3://HOST)?"
             )),

@@ -660,6 +660,15 @@ impl Client {
                         self.session.finish();
                         return Err(e);
                     }
+                    if let Some(b) = budget.as_deref()
+                        && self.link.kind() != Transport::Udp
+                    {
+                        // TCP does not retransmit: under a budget, the
+                        // budget alone decides how long to wait.
+                        self.session
+                            .extend_deadline(t, b.deadline().saturating_duration_since(t));
+                        continue;
+                    }
                     if self.link.kind() == Transport::Udp && partial {
                         self.session.finish();
                         return Ok(Got::TimedOut);
