@@ -150,7 +150,8 @@ async fn answer(fake: Fake, req: Packet, out: Out) {
     };
     let cmd = req.command();
     if cmd == Command::Connect {
-        out.send(&reply(ReplyCode::AckOk, Bytes::new()), false).await;
+        out.send(&reply(ReplyCode::AckOk, Bytes::new()), false)
+            .await;
         return;
     }
     if matches!(fake.act, Act::CorruptEverything) {
@@ -198,7 +199,9 @@ async fn answer(fake: Fake, req: Packet, out: Out) {
                 return;
             }
             if matches!(fake.act, Act::WrongIndex { .. })
-                && !out.send(&data(0, Bytes::from_static(b"\0\0\0")), false).await
+                && !out
+                    .send(&data(0, Bytes::from_static(b"\0\0\0")), false)
+                    .await
             {
                 return;
             }
@@ -212,7 +215,8 @@ async fn answer(fake: Fake, req: Packet, out: Out) {
             }
         }
         _ => {
-            out.send(&reply(ReplyCode::AckOk, Bytes::new()), false).await;
+            out.send(&reply(ReplyCode::AckOk, Bytes::new()), false)
+                .await;
         }
     }
 }
@@ -320,7 +324,10 @@ async fn users_fail_within(act: Act, limit: Duration) -> Vec<Error> {
         let took = start.elapsed();
         let r = r.unwrap_or_else(|_| panic!("{act:?} over {t:?}: users() never ended"));
         let e = r.expect_err("a misbehaving device cannot yield a user list");
-        assert!(took <= limit, "{act:?} over {t:?}: took {took:?} (> {limit:?}): {e}");
+        assert!(
+            took <= limit,
+            "{act:?} over {t:?}: took {took:?} (> {limit:?}): {e}"
+        );
         let start = Instant::now();
         let _ = c.disconnect().await;
         assert!(
@@ -337,7 +344,14 @@ async fn users_fail_within(act: Act, limit: Duration) -> Vec<Error> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn endless_empty_cmd_data_flood_ends_on_the_frame_budget() {
-    for e in users_fail_within(Act::EmptyData { gap: Duration::ZERO }, T * 3).await {
+    for e in users_fail_within(
+        Act::EmptyData {
+            gap: Duration::ZERO,
+        },
+        T * 3,
+    )
+    .await
+    {
         assert!(matches!(e, Error::NoProgress { .. }), "{e}");
         assert!(e.to_string().contains("without new data"), "{e}");
         assert!(e.to_string().contains("CMD_DATA"), "{e}");
@@ -346,7 +360,14 @@ async fn endless_empty_cmd_data_flood_ends_on_the_frame_budget() {
 
 #[tokio::test]
 async fn slow_empty_cmd_data_ends_on_the_deadline() {
-    for e in users_fail_within(Act::EmptyData { gap: Duration::from_millis(50) }, T * 3).await {
+    for e in users_fail_within(
+        Act::EmptyData {
+            gap: Duration::from_millis(50),
+        },
+        T * 3,
+    )
+    .await
+    {
         assert!(matches!(e, Error::NoProgress { .. }), "{e}");
         assert!(e.to_string().contains("without new data in"), "{e}");
     }
@@ -354,8 +375,13 @@ async fn slow_empty_cmd_data_ends_on_the_deadline() {
 
 #[tokio::test]
 async fn repeated_prepare_data_ends() {
-    for e in users_fail_within(Act::RepeatedPrepare { gap: Duration::from_millis(20) }, T * 3)
-        .await
+    for e in users_fail_within(
+        Act::RepeatedPrepare {
+            gap: Duration::from_millis(20),
+        },
+        T * 3,
+    )
+    .await
     {
         assert!(matches!(e, Error::NoProgress { .. }), "{e}");
         assert!(e.to_string().contains("CMD_PREPARE_DATA"), "{e}");
@@ -364,9 +390,18 @@ async fn repeated_prepare_data_ends() {
 
 #[tokio::test]
 async fn frames_with_bad_checksums_end_as_corrupt() {
-    for e in users_fail_within(Act::BadChecksum { gap: Duration::from_millis(20) }, T * 3).await
+    for e in users_fail_within(
+        Act::BadChecksum {
+            gap: Duration::from_millis(20),
+        },
+        T * 3,
+    )
+    .await
     {
-        assert!(matches!(e, Error::NoProgress { corrupt, .. } if corrupt > 0), "{e}");
+        assert!(
+            matches!(e, Error::NoProgress { corrupt, .. } if corrupt > 0),
+            "{e}"
+        );
         assert!(e.to_string().contains("corrupt"), "{e}");
         assert!(e.to_string().contains("checksum"), "{e}");
     }
@@ -374,7 +409,14 @@ async fn frames_with_bad_checksums_end_as_corrupt() {
 
 #[tokio::test]
 async fn cmd_data_with_the_wrong_index_ends() {
-    for e in users_fail_within(Act::WrongIndex { gap: Duration::from_millis(20) }, T * 4).await {
+    for e in users_fail_within(
+        Act::WrongIndex {
+            gap: Duration::from_millis(20),
+        },
+        T * 4,
+    )
+    .await
+    {
         assert!(
             matches!(&e, Error::NoProgress { .. })
                 || matches!(&e, Error::Protocol(m) if m.contains("incomplete")),
@@ -385,11 +427,20 @@ async fn cmd_data_with_the_wrong_index_ends() {
 
 #[tokio::test]
 async fn corrupt_1503_replies_end_as_corrupt_not_silence() {
-    for e in users_fail_within(Act::Corrupt1503 { gap: Duration::from_millis(300) }, T * 3).await
+    for e in users_fail_within(
+        Act::Corrupt1503 {
+            gap: Duration::from_millis(300),
+        },
+        T * 3,
+    )
+    .await
     {
         assert!(matches!(e, Error::NoProgress { .. }), "{e}");
         let text = e.to_string();
-        assert!(text.contains("corrupt") && text.contains("checksum"), "{text}");
+        assert!(
+            text.contains("corrupt") && text.contains("checksum"),
+            "{text}"
+        );
         assert!(!text.contains("did not answer"), "{text}");
     }
 }
@@ -480,7 +531,10 @@ async fn zkctl_async(args: Vec<String>, stdin: Option<&'static str>) -> (Run, Du
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn zkctl_endless_empty_cmd_data_exits_3_within_the_budget() {
     common::built();
-    let s = serve(Fake::new(Act::EmptyData { gap: Duration::from_millis(20) })).await;
+    let s = serve(Fake::new(Act::EmptyData {
+        gap: Duration::from_millis(20),
+    }))
+    .await;
     for (flag, addr) in [("--tcp", s.tcp), ("--udp", s.udp)] {
         let args = vec![
             "--device".into(),
@@ -495,7 +549,10 @@ async fn zkctl_endless_empty_cmd_data_exits_3_within_the_budget() {
         let r = r.fails(3);
         assert!(r.stderr.contains("without new data"), "{r:?}");
         // connect + sizes + the idle wait of 1 s + a brief goodbye, with room
-        assert!(took < Duration::from_secs(4), "{flag}: took {took:?}: {r:?}");
+        assert!(
+            took < Duration::from_secs(4),
+            "{flag}: took {took:?}: {r:?}"
+        );
         assert!(!r.stderr.contains(&format!("try {flag}")), "{r:?}");
     }
 }
@@ -544,7 +601,10 @@ async fn zkctl_auto_mode_silent_device_names_both_attempts() {
     ];
     let (r, took) = zkctl_async(args, None).await;
     let r = r.fails(3);
-    assert!(r.stderr.contains("TCP") && r.stderr.contains("UDP"), "{r:?}");
+    assert!(
+        r.stderr.contains("TCP") && r.stderr.contains("UDP"),
+        "{r:?}"
+    );
     // documented: TCP ≤ T, C3 probe ≤ min(T/2, 2 s), UDP ≤ T (was 17 s with --timeout 3)
     assert!(took < Duration::from_secs(7), "took {took:?}");
     keep.abort();
@@ -582,16 +642,48 @@ async fn user_table_length_field_disagreeing_with_the_data_is_an_error() {
         }
     );
     let text = e.to_string();
-    assert!(text.contains("72") && text.contains("216") && text.contains('3'), "{text}");
+    assert!(
+        text.contains("72") && text.contains("216") && text.contains('3'),
+        "{text}"
+    );
     // length 0 with data
     let e = users_of(table(0, 216), 3).await.unwrap_err();
-    assert!(matches!(e, Error::TableMismatch { length_field: 0, received: 216, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::TableMismatch {
+                length_field: 0,
+                received: 216,
+                ..
+            }
+        ),
+        "{e}"
+    );
     // trailing bytes after the records
     let e = users_of(table(216, 221), 3).await.unwrap_err();
-    assert!(matches!(e, Error::TableMismatch { length_field: 216, received: 221, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::TableMismatch {
+                length_field: 216,
+                received: 221,
+                ..
+            }
+        ),
+        "{e}"
+    );
     // the count disagrees with a consistent table
     let e = users_of(table(216, 216), 2).await.unwrap_err();
-    assert!(matches!(e, Error::TableMismatch { device_count: 2, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::TableMismatch {
+                device_count: 2,
+                ..
+            }
+        ),
+        "{e}"
+    );
     // and the honest table passes
     assert_eq!(users_of(table(216, 216), 3).await.unwrap(), 3);
 }
@@ -604,7 +696,15 @@ async fn attendance_and_template_tables_are_checked_too() {
     let mut c = client(&s, Transport::Tcp).await;
     let e = c.attendance().await.unwrap_err();
     assert!(
-        matches!(e, Error::TableMismatch { table: "attendance", length_field: 40, received: 120, device_count: 3 }),
+        matches!(
+            e,
+            Error::TableMismatch {
+                table: "attendance",
+                length_field: 40,
+                received: 120,
+                device_count: 3
+            }
+        ),
         "{e}"
     );
     let mut fake = Fake::new(Act::Table(table(0, 40)));
@@ -612,7 +712,17 @@ async fn attendance_and_template_tables_are_checked_too() {
     let s = serve(fake).await;
     let mut c = client(&s, Transport::Tcp).await;
     let e = c.attendance().await.unwrap_err();
-    assert!(matches!(e, Error::TableMismatch { length_field: 0, received: 40, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::TableMismatch {
+                length_field: 0,
+                received: 40,
+                ..
+            }
+        ),
+        "{e}"
+    );
 
     // one template entry (u16 size = 6 + template) plus trailing bytes
     let mut b = BytesMut::new();
@@ -629,7 +739,15 @@ async fn attendance_and_template_tables_are_checked_too() {
     let mut c = client(&s, Transport::Tcp).await;
     let e = c.templates().await.unwrap_err();
     assert!(
-        matches!(e, Error::TableMismatch { table: "template", length_field: 16, received: 20, .. }),
+        matches!(
+            e,
+            Error::TableMismatch {
+                table: "template",
+                length_field: 16,
+                received: 20,
+                ..
+            }
+        ),
         "{e}"
     );
 }
@@ -678,7 +796,10 @@ async fn set_pin_reads_the_user_table_twice() {
     let (r, _) = zkctl_async(args, Some("13579\n")).await;
     r.ok();
     assert_eq!(prepare_buffers(&sim) - before, 2, "zkctl users set-pin");
-    assert_eq!(sim.user(&id).unwrap().password(sim.encoding()).expose(), "13579");
+    assert_eq!(
+        sim.user(&id).unwrap().password(sim.encoding()).expose(),
+        "13579"
+    );
 }
 
 /// A TCP proxy in front of the simulator that hands the client's packets
@@ -702,7 +823,9 @@ async fn proxy(
                 let mut write_id: Option<u16> = None;
                 loop {
                     // one request, then its replies until the reply id matches
-                    let Some(req) = read_frame(&mut cr).await else { return };
+                    let Some(req) = read_frame(&mut cr).await else {
+                        return;
+                    };
                     let req = edit(req);
                     if req.command() == Command::UserWrq {
                         write_id = Some(req.reply_id);
@@ -710,7 +833,9 @@ async fn proxy(
                     if dw.write_all(&tcp_frame(&req)).await.is_err() {
                         return;
                     }
-                    let Some(rep) = read_frame(&mut dr).await else { return };
+                    let Some(rep) = read_frame(&mut dr).await else {
+                        return;
+                    };
                     let _ = cw.write_all(&tcp_frame(&rep)).await;
                     if close_after_write && write_id == Some(rep.reply_id) {
                         return; // drops both connections
@@ -755,8 +880,9 @@ async fn connection_lost_after_the_ack_is_an_unconfirmed_write() {
     let (r, _) = zkctl_async(args, Some("3344\n")).await;
     let r = r.fails(4);
     assert!(
-        r.stderr
-            .contains(&format!("the PIN may have been changed; run `zkctl users show {id}` to check")),
+        r.stderr.contains(&format!(
+            "the PIN may have been changed; run `zkctl users show {id}` to check"
+        )),
         "{r:?}"
     );
     assert!(!r.stderr.contains("check the address"), "{r:?}");
@@ -818,7 +944,10 @@ async fn pin_written_to_another_user_is_reported_as_such() {
         }
         other => panic!("{other}"),
     }
-    assert!(e.to_string().contains(&format!("uid {}", victim.uid())), "{e}");
+    assert!(
+        e.to_string().contains(&format!("uid {}", victim.uid())),
+        "{e}"
+    );
 }
 
 #[tokio::test]
@@ -830,6 +959,8 @@ async fn not_a_terminal_shows_hex_and_text() {
             let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
         }
     });
-    let e = Client::connect(addr, opts(Transport::Tcp)).await.unwrap_err();
+    let e = Client::connect(addr, opts(Transport::Tcp))
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains(r#"48 54 54 50 "HTTP""#), "{e}");
 }

@@ -278,7 +278,10 @@ impl Failure {
                 .replace(&format!("try {this} or {other}"), &format!("try {other}"))
                 .replace(&format!("try {other} or {this}"), &format!("try {other}"))
                 .replace(&format!(", or try {this}"), "")
-                .replace(&format!("try {this} (older firmware) or a longer"), "try a longer");
+                .replace(
+                    &format!("try {this} (older firmware) or a longer"),
+                    "try a longer",
+                );
             self.hint = Some(h);
         }
         self

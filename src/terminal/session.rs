@@ -158,7 +158,11 @@ fn no_progress_message(
         s.push_str(&format!(" in {:.1} s", w.as_secs_f64()));
     }
     if !last.is_empty() {
-        s.push_str(if last_corrupt { "; last: corrupt: " } else { "; last: " });
+        s.push_str(if last_corrupt {
+            "; last: corrupt: "
+        } else {
+            "; last: "
+        });
         s.push_str(last);
     }
     s

@@ -146,7 +146,9 @@ pub enum Error {
     },
     /// The device acknowledged a write, and then the connection was lost
     /// or the read-back failed: the change may or may not have been made.
-    #[error("{what}: the device acknowledged the write, then {after}; the change may have been made")]
+    #[error(
+        "{what}: the device acknowledged the write, then {after}; the change may have been made"
+    )]
     WriteUnconfirmed {
         /// The operation, e.g. `"set_pin of user 1001 (uid 3)"`.
         what: String,

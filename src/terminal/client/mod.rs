@@ -175,18 +175,16 @@ impl Client {
                 Ok(c) => Ok(c),
                 Err(tcp) if tcp.is_network() => {
                     tracing::debug!(error = %tcp, %peer, "TCP failed, trying UDP");
-                    Self::connect_udp(peer, options)
-                        .await
-                        .map_err(|udp| {
-                            if udp.is_network() {
-                                Error::BothTransports {
-                                    tcp: Box::new(tcp),
-                                    udp: Box::new(udp),
-                                }
-                            } else {
-                                udp
+                    Self::connect_udp(peer, options).await.map_err(|udp| {
+                        if udp.is_network() {
+                            Error::BothTransports {
+                                tcp: Box::new(tcp),
+                                udp: Box::new(udp),
                             }
-                        })
+                        } else {
+                            udp
+                        }
+                    })
                 }
                 Err(e) => Err(e),
             },
@@ -752,9 +750,11 @@ impl Client {
         let limits = self.bulk_limits();
         let reader = BulkReader::new(read, limits);
         let t = now();
-        let packet = self
-            .session
-            .send(reader.prepare_request(), t, self.shared_wait(self.options.timeout));
+        let packet = self.session.send(
+            reader.prepare_request(),
+            t,
+            self.shared_wait(self.options.timeout),
+        );
         self.send(&packet).await?;
         Ok(BulkPull {
             reader,
@@ -821,7 +821,10 @@ impl Client {
             let (step, waste) = match got {
                 Got::Reply(p) => {
                     let desc = describe(&p);
-                    (pull.reader.on_packet(&p).map_err(|e| self.map(e))?, Some(Waste::NoData(desc)))
+                    (
+                        pull.reader.on_packet(&p).map_err(|e| self.map(e))?,
+                        Some(Waste::NoData(desc)),
+                    )
                 }
                 // Counted as waste where it arrived (await_reply_partial).
                 Got::Lost => {
@@ -847,16 +850,22 @@ impl Client {
                 let l = self.bulk_limits();
                 let size = pull.reader.size().unwrap_or(0);
                 pull.budget.progress(t);
-                pull.budget.set_allowance(Budget::bulk_allowance(
-                    self.options.chunk_timeout,
-                    size,
-                    l.chunk_size,
-                    l.chunk_retries,
-                ));
+                // Documented in Options::chunk_timeout.
+                pull.budget.set_allowance(
+                    self.options.timeout
+                        + Budget::bulk_allowance(
+                            self.options.chunk_timeout,
+                            size,
+                            l.chunk_size,
+                            l.chunk_retries,
+                        ),
+                );
             } else if pull.reader.delivered() > before.0 {
                 pull.budget.progress(t);
             } else if let Some(w) = waste {
-                pull.budget.waste(w).map_err(|e| self.map_during(e, &what))?;
+                pull.budget
+                    .waste(w)
+                    .map_err(|e| self.map_during(e, &what))?;
             }
             if step.done {
                 self.session.finish();

@@ -95,7 +95,12 @@ impl Budget {
     /// assert_eq!(Budget::bulk_allowance(t, 100_000, 0xFFC0, 3), t * 7);
     /// assert_eq!(Budget::bulk_allowance(t, 0, 0xFFC0, 0), t * 2);
     /// ```
-    pub fn bulk_allowance(timeout: Duration, size: u32, chunk_size: u32, chunk_retries: u32) -> Duration {
+    pub fn bulk_allowance(
+        timeout: Duration,
+        size: u32,
+        chunk_size: u32,
+        chunk_retries: u32,
+    ) -> Duration {
         let chunks = size.div_ceil(chunk_size.max(1));
         let exchanges = 2u32.saturating_add(chunks).saturating_add(chunk_retries);
         timeout.saturating_mul(exchanges)
@@ -284,7 +289,14 @@ mod tests {
         assert_eq!(b.deadline(), t0 + S);
         assert!(b.expired(t0 + S));
         let e = b.expire(t0 + S).unwrap();
-        assert!(matches!(e, SessionError::NoProgress { frames: 10_000, corrupt: 0, .. }));
+        assert!(matches!(
+            e,
+            SessionError::NoProgress {
+                frames: 10_000,
+                corrupt: 0,
+                ..
+            }
+        ));
     }
 
     #[test]
