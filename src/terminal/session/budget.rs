@@ -19,6 +19,7 @@
 //! let sec = Duration::from_secs(1);
 //! let mut b = Budget::new(t0, sec, sec, 4);
 //! assert_eq!(b.deadline(), t0 + sec);
+//! b.set_allowance(Budget::bulk_allowance(sec, 100_000, 0xFFC0, 3)); // 7 s in all
 //! // An empty frame at 0.5 s does not move the deadline…
 //! assert!(b.waste(Waste::NoData("empty CMD_DATA".into())).is_ok());
 //! assert_eq!(b.deadline(), t0 + sec);
