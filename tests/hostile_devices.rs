@@ -49,6 +49,8 @@ enum Act {
     Corrupt1503 { gap: Duration },
     /// 1504: no answer.
     Silent1504,
+    /// 1504: `CMD_PREPARE_DATA` announcing more than was asked for.
+    OversizedPrepare,
     /// Every request after the connect is answered with a corrupt frame.
     CorruptEverything,
     /// 1503 answered directly with this table buffer.
@@ -192,7 +194,18 @@ async fn answer(fake: Fake, req: Packet, out: Out) {
                 Act::WrongIndex { gap } => {
                     (vec![(data(7, Bytes::from_static(b"abc")), false)], *gap)
                 }
-                Act::Silent1504 => return,
+                Act::OversizedPrepare => {
+                    let p = reply(
+                        ReplyCode::PrepareData,
+                        PrepareData {
+                            len: asked + 5000,
+                            packet_size: Some(1024),
+                        }
+                        .encode(),
+                    );
+                    out.send(&p, false).await;
+                    return;
+                }
                 _ => return,
             };
             if !out.send(&prepare(), false).await {
@@ -451,6 +464,15 @@ async fn corrupt_1503_replies_end_as_corrupt_not_silence() {
 async fn silent_chunk_ends_on_the_chunk_timeout() {
     for e in users_fail_within(Act::Silent1504, T * 4).await {
         assert!(matches!(e, Error::Timeout { .. }), "{e}");
+    }
+}
+
+#[tokio::test]
+async fn oversized_announcement_does_not_blame_max_bulk() {
+    for e in users_fail_within(Act::OversizedPrepare, T * 3).await {
+        let text = e.to_string();
+        assert!(!text.contains("max_bulk"), "{text}");
+        assert!(text.contains("5220") && text.contains("220"), "{text}");
     }
 }
 

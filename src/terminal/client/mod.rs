@@ -505,6 +505,16 @@ impl Client {
         WaitPolicy { timeout, retries }
     }
 
+    /// The longest wait for the answer to one request with `timeout` per
+    /// attempt: on UDP every retransmission adds one.
+    fn request_budget(&self, timeout: Duration) -> Duration {
+        if self.link.kind() == Transport::Udp {
+            timeout.saturating_mul(self.retries().saturating_add(1))
+        } else {
+            timeout
+        }
+    }
+
     fn map(&self, e: crate::terminal::session::SessionError) -> Error {
         match Error::from_session(e, self.options.comm_key.is_some()) {
             // Much firmware leaves the session id in the result slot of a
@@ -750,11 +760,9 @@ impl Client {
         let limits = self.bulk_limits();
         let reader = BulkReader::new(read, limits);
         let t = now();
-        let packet = self.session.send(
-            reader.prepare_request(),
-            t,
-            self.shared_wait(self.options.timeout),
-        );
+        let packet =
+            self.session
+                .send(reader.prepare_request(), t, self.wait(self.options.timeout));
         self.send(&packet).await?;
         Ok(BulkPull {
             reader,
@@ -763,7 +771,7 @@ impl Client {
             what: read.inner_command(),
             budget: Budget::new(
                 t,
-                self.options.timeout,
+                self.request_budget(self.options.timeout),
                 self.options.chunk_timeout,
                 Budget::frame_allowance(limits.chunk_size, limits.chunk_retries),
             ),
@@ -852,7 +860,7 @@ impl Client {
                 pull.budget.progress(t);
                 // Documented in Options::chunk_timeout.
                 pull.budget.set_allowance(
-                    self.options.timeout
+                    self.request_budget(self.options.timeout)
                         + Budget::bulk_allowance(
                             self.options.chunk_timeout,
                             size,
@@ -909,22 +917,20 @@ impl Client {
         let cmd = req.command;
         let mut burst = Burst::new(cmd, limit);
         let t = now();
-        let packet = self
-            .session
-            .send(req, t, self.shared_wait(self.options.timeout));
+        let packet = self.session.send(req, t, self.wait(self.options.timeout));
         self.send(&packet).await?;
-        // One exchange: the reply within `timeout`, then at most
+        // One exchange: the reply within `first`, then at most
         // `chunk_timeout` between pieces of data, all within the bulk
         // allowance of `limit` bytes sent as one chunk.
+        let first = self.request_budget(self.options.timeout);
         let mut budget = Budget::new(
             t,
-            self.options.timeout,
+            first,
             self.options.chunk_timeout,
             Budget::frame_allowance(limit, self.retries()),
         );
         budget.set_allowance(
-            self.options.timeout
-                + Budget::bulk_allowance(self.options.chunk_timeout, limit, limit.max(1), 0),
+            first + Budget::bulk_allowance(self.options.chunk_timeout, limit, limit.max(1), 0),
         );
         let mut out = BytesMut::new();
         let what = format!("reply to {}", cmd.name());
