@@ -40,7 +40,27 @@ pub enum Waste {
     Corrupt(String),
 }
 
-/// Budget of one operation; see the [module documentation](self).
+/// Time and frame budget of one multi-packet operation (a bulk read, a
+/// burst reply), driven by the caller's `now`.
+///
+/// * Only progress — new, valid, in-order data bytes, or the accepted
+///   `1503` descriptor — extends the wait, by `idle`; frames that carry
+///   nothing new ([`Waste`]) move nothing.
+/// * An overall deadline, set from the size once it is known
+///   ([`bulk_allowance`](Self::bulk_allowance)), which nothing extends.
+/// * At most `max_idle_frames` frames in a row without progress
+///   ([`frame_allowance`](Self::frame_allowance)).
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use zkproto::terminal::session::{Budget, Waste};
+/// let t0 = Instant::now();
+/// let s = Duration::from_secs(1);
+/// let mut b = Budget::new(t0, s, s, 64);
+/// b.set_allowance(s * 5);
+/// b.waste(Waste::NoData("empty CMD_DATA".into())).unwrap();
+/// assert_eq!(b.deadline(), t0 + s); // the frame moved nothing
+/// ```
 #[derive(Clone, Debug)]
 pub struct Budget {
     started: Instant,
