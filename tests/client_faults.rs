@@ -387,7 +387,7 @@ async fn other_protocols_are_not_terminals() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, Error::NotATerminal { what } if what.contains("48, 54, 54, 50")),
+        matches!(&e, Error::NotATerminal { what } if what.contains(r#"48 54 54 50 "HTTP""#)),
         "{e}"
     );
 }

@@ -12,7 +12,8 @@ use std::path::PathBuf;
 /// for a simulated one): info, users, door, events, time and attendance.
 ///
 /// Exit codes: 0 success, 1 the device refused (or the user does not
-/// exist), 2 usage or input-file error, 3 network, timeout or protocol error.
+/// exist), 2 usage or input-file error, 3 network, timeout or protocol error,
+/// 4 a write the device acknowledged could not be confirmed.
 #[derive(Debug, Parser)]
 #[command(name = "zkctl", version, about, long_about)]
 pub struct Cli {

@@ -137,12 +137,30 @@ impl std::fmt::Debug for Session {
     }
 }
 
+/// UDP attempts per request: the first and one retransmission.
+const UDP_ATTEMPTS: u32 = 2;
+
+/// The client options for `--timeout T`: every wait is bounded by `T`.
+/// A request gets `T` for its answer (on UDP shared by its two attempts,
+/// `T / 2` each; TCP does not retransmit); a bulk read gets `T` for the
+/// answer to `1503` and at most `T` without progress after that, within
+/// the overall allowance `T × (2 + chunks + retries)` (see
+/// `zkproto::terminal::session::Budget::bulk_allowance`). Automatic
+/// transport tries TCP (`T`, plus at most `min(T, 2 s)` for the C3 probe),
+/// then UDP (`T`).
 fn options(settings: &Settings, transport: Transport, encoding: TextEncoding) -> Options {
+    let t = settings.timeout;
+    let per_attempt = match transport {
+        Transport::Tcp => t,
+        Transport::Udp | Transport::Auto => t / UDP_ATTEMPTS,
+    };
     Options::default()
         .transport(transport)
         .comm_key(settings.comm_key)
-        .timeout(settings.timeout)
-        .connect_timeout(settings.timeout)
+        .timeout(per_attempt)
+        .chunk_timeout(t)
+        .connect_timeout(per_attempt)
+        .retries(UDP_ATTEMPTS - 1)
         .encoding(encoding)
 }
 
@@ -154,7 +172,7 @@ pub async fn connect(target: &Target, settings: &Settings) -> Result<Session, Fa
             let opts = options(settings, settings.transport, settings.encoding);
             let client = Client::connect((host.as_str(), *port), opts)
                 .await
-                .map_err(|e| Failure::from_client(&e, &label))?;
+                .map_err(|e| Failure::from_client(&e, &label).on_transport(settings.transport))?;
             Ok(Session {
                 client,
                 encoding: settings.encoding,
@@ -193,7 +211,7 @@ pub async fn connect(target: &Target, settings: &Settings) -> Result<Session, Fa
             };
             let client = Client::connect(addr, options(settings, transport, encoding))
                 .await
-                .map_err(|e| Failure::from_client(&e, &label))?;
+                .map_err(|e| Failure::from_client(&e, &label).on_transport(transport))?;
             Ok(Session {
                 client,
                 encoding,

@@ -18,6 +18,10 @@ pub enum Exit {
     /// The device could not be reached, did not answer in time, or answered
     /// with something that is not this protocol.
     Network = 3,
+    /// The device acknowledged a write and then the outcome could not be
+    /// confirmed (connection lost, read-back failed): the change may have
+    /// been made.
+    Unconfirmed = 4,
 }
 
 impl Exit {
@@ -32,7 +36,40 @@ impl Exit {
             Exit::Refused => "refused",
             Exit::Usage => "usage",
             Exit::Network => "network",
+            Exit::Unconfirmed => "unconfirmed",
         }
+    }
+}
+
+/// A short account of one transport's failure (for the automatic mode).
+fn brief(err: &ClientError) -> String {
+    match err {
+        ClientError::Timeout { after, .. } => {
+            format!("no answer within {:.1} s", after.as_secs_f64())
+        }
+        ClientError::Io {
+            kind: std::io::ErrorKind::ConnectionRefused,
+            ..
+        } => "connection refused".into(),
+        other => one_line(&other.to_string()),
+    }
+}
+
+/// What to do after an unconfirmed write, naming the check to run.
+fn unconfirmed_hint(err: &ClientError) -> String {
+    let what = match err {
+        ClientError::WriteUnconfirmed { what, .. } => what.as_str(),
+        _ => "",
+    };
+    let id = what
+        .split('"')
+        .nth(1)
+        .filter(|id| id.chars().all(|c| c.is_ascii_alphanumeric()))
+        .unwrap_or("ID");
+    if what.contains("pin") {
+        format!("the PIN may have been changed; run `zkctl users show {id}` to check")
+    } else {
+        format!("the change may have been made; run `zkctl users show {id}` to check")
     }
 }
 
@@ -109,10 +146,15 @@ impl Failure {
         let text = one_line(&err.to_string());
         match err {
             ClientError::Refused { command, reply, code } => Failure::refused(format!(
-                "the device refused {} (reply {code} {}: {})",
+                "the device refused {} ({}: {}{})",
                 command.name(),
                 reply.name(),
-                reply.explain()
+                reply.explain(),
+                if *code == 0 {
+                    String::new()
+                } else {
+                    format!(", result code {code}")
+                }
             ))
             .hint(
                 "the device may be busy (enrolling, in its menu) or may not support this; \
@@ -142,6 +184,43 @@ impl Failure {
                 "the device accepted the change but reading it back shows otherwise ({what})"
             ))
             .hint("the firmware may not support this field; check on the device's screen"),
+            ClientError::WriteUnconfirmed { after, .. } => Failure {
+                exit: Exit::Unconfirmed,
+                ..Failure::usage(format!(
+                    "the device acknowledged the write, then: {}",
+                    one_line(&after.to_string())
+                ))
+            }
+            .hint(unconfirmed_hint(err)),
+            ClientError::WrongUserChanged {
+                uid,
+                changed_uid,
+                changed_user_id,
+                ..
+            } => Failure::refused(format!(
+                "the device wrote the change to another user: uid {changed_uid} (user id \
+                 {changed_user_id:?}) changed, uid {uid} did not"
+            ))
+            .hint(format!(
+                "check both users with `zkctl users show`; the record of uid {changed_uid} may need repair"
+            )),
+            ClientError::TableMismatch { .. } => Failure::network(text).hint(
+                "the device's table is inconsistent or the transfer was cut; try again, and if it \
+                 persists, do not trust this device's table over the network",
+            ),
+            ClientError::NoProgress { .. } => Failure::network(text).hint(format!(
+                "{device} answered without sending usable data; it may be busy, faulty or \
+                 another kind of device; try again, or try --udp or --tcp"
+            )),
+            ClientError::BothTransports { tcp, udp } => Failure::network(format!(
+                "no terminal answered over TCP ({}) nor over UDP ({})",
+                brief(tcp),
+                brief(udp)
+            ))
+            .hint(format!(
+                "neither TCP nor UDP worked: is {device} on and reachable? is another client \
+                 holding its only session? is it a C3 panel (then use --device c3://HOST)?"
+            )),
             ClientError::Encode(_) => Failure::usage(text),
             ClientError::Timeout { waiting_for, after } => Failure::network(format!(
                 "no answer within {:.1} s (waiting for {waiting_for})",
@@ -184,6 +263,28 @@ impl Failure {
             }
             _ => Failure::network(text),
         }
+    }
+
+    /// Drops suggestions to switch to the transport already in use.
+    pub fn on_transport(mut self, transport: zkproto::terminal::client::Transport) -> Failure {
+        use zkproto::terminal::client::Transport;
+        let (this, other) = match transport {
+            Transport::Udp => ("--udp", "--tcp"),
+            Transport::Tcp => ("--tcp", "--udp"),
+            Transport::Auto => return self,
+        };
+        if let Some(h) = self.hint.take() {
+            let h = h
+                .replace(&format!("try {this} or {other}"), &format!("try {other}"))
+                .replace(&format!("try {other} or {this}"), &format!("try {other}"))
+                .replace(&format!(", or try {this}"), "")
+                .replace(
+                    &format!("try {this} (older firmware) or a longer"),
+                    "try a longer",
+                );
+            self.hint = Some(h);
+        }
+        self
     }
 
     /// Maps a C3/inBio panel client error, naming the device for the hints.

@@ -9,7 +9,8 @@
 //!
 //! Exit codes: 0 success, 1 the device refused (reply code explained) or
 //! the user does not exist, 2 usage or input error (nothing sent), 3
-//! network, timeout or protocol error. `--json` output is described in
+//! network, timeout or protocol error, 4 a write the device acknowledged
+//! could not be confirmed (the change may have been made). `--json` output is described in
 //! `docs/zkctl-json.md`.
 
 mod backup;
@@ -201,9 +202,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         p.abort();
     }
     let Session { client, sim, .. } = session;
+    let transport = client.transport();
     let bye = client.disconnect().await;
     drop(sim);
-    result.map_err(|f| f.context(&label, &op))?;
+    result.map_err(|f| f.on_transport(transport).context(&label, &op))?;
     // The work is done; a failed goodbye is worth a note, not a failure.
     if let Err(e) = bye
         && !cli.json
@@ -500,11 +502,16 @@ async fn users(c: &mut Client, ctx: &Ctx, cmd: &UsersCmd, p: Prepared) -> Result
             let Prepared::Pin(Some(pin)) = p else {
                 return Err(Failure::usage("internal: PIN not read"));
             };
-            let u = find_user(c, ctx, user_id).await?;
-            u.clone()
-                .set_password(&pin)
-                .map_err(|_| pin_too_long(u.layout()))?;
-            let back = c.set_pin(user_id, &pin).await.map_err(|e| ctx.err(e))?;
+            // One read to find the user and one to read the write back
+            // (inside set_pin); a PIN too long for the records is refused
+            // before anything is written.
+            let back = c.set_pin(user_id, &pin).await.map_err(|e| match e {
+                ClientError::Encode(_) => match c.user_layout() {
+                    Some(layout) => pin_too_long(layout),
+                    None => ctx.err(e),
+                },
+                e => ctx.err(e),
+            })?;
             if back.password(enc).expose() != pin {
                 return Err(Failure::refused(
                     "the device accepted the PIN but reading it back shows a different one",

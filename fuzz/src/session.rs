@@ -7,7 +7,11 @@
 //! from the input. When the script runs out, only timeouts remain.
 //!
 //! Properties: every exchange ends in a reply, a typed error or a timeout
-//! within a bounded number of steps; retransmissions repeat the request
+//! within a bounded number of steps; the bulk read runs under the client's
+//! [`Budget`]: frames without progress (stale, corrupt, empty, replayed)
+//! never extend its deadline, at most the frame allowance of them come in a
+//! row before it fails, and it ends within its documented time allowance
+//! whatever the device sends; retransmissions repeat the request
 //! exactly; the bulk reader never accepts more than the configured limit and
 //! never delivers more than the descriptor announced; the streaming record
 //! splitter holds less than one record.
@@ -17,12 +21,14 @@ use std::time::{Duration, Instant};
 use zkproto::terminal::record::attendance::AttendanceLayout;
 use zkproto::terminal::record::bulk::{BufferDescriptor, BulkRead};
 use zkproto::terminal::session::{
-    BulkLimits, BulkReader, ConnectState, Incoming, RecordSplitter, Session, SessionError,
-    WaitPolicy,
+    Budget, BulkLimits, BulkReader, ConnectState, Incoming, RecordSplitter, Session, SessionError,
+    WaitPolicy, Waste,
 };
 use zkproto::terminal::{Command, Packet, ReplyCode};
 
 const TIMEOUT: Duration = Duration::from_millis(100);
+/// Simulated time one received frame takes.
+const PACKET_TIME: Duration = Duration::from_millis(1);
 
 /// How one exchange ended.
 #[derive(Debug)]
@@ -39,6 +45,8 @@ struct Harness<'a> {
     event_limit: usize,
     steps: usize,
     max_steps: usize,
+    /// The bulk read's budget, while one runs.
+    budget: Option<Budget>,
 }
 
 impl Harness<'_> {
@@ -112,9 +120,21 @@ impl Harness<'_> {
     }
 
     /// Waits for the reply to `sent`: returns it, or the session's error.
+    /// Under a budget, the wait ends at its deadline and frames that are
+    /// no reply count against it, as in the client.
     fn exchange(&mut self, sent: &Packet) -> End {
         loop {
             self.step();
+            if let Some(b) = &self.budget
+                && b.expired(self.now)
+            {
+                let e = match b.expire(self.now) {
+                    Some(e) => e,
+                    None => self.session.give_up(self.now),
+                };
+                self.session.finish();
+                return End::Error(e);
+            }
             let action = self.input.u8();
             if self.input.is_empty() || action.is_multiple_of(4) {
                 self.now += TIMEOUT;
@@ -130,6 +150,17 @@ impl Harness<'_> {
                         assert_eq!(self.session.current_reply_id(), None);
                         return End::Error(e);
                     }
+                }
+                continue;
+            }
+            self.now += PACKET_TIME;
+            if action % 16 == 2 {
+                // A frame dropped for a bad checksum.
+                if let Some(b) = &mut self.budget
+                    && let Err(e) = b.waste(Waste::Corrupt("bad checksum".into()))
+                {
+                    self.session.finish();
+                    return End::Error(e);
                 }
                 continue;
             }
@@ -157,6 +188,12 @@ impl Harness<'_> {
                 Incoming::Stale => {
                     assert!(!p.is_event());
                     assert_ne!(Some(p.reply_id), self.session.current_reply_id());
+                    if let Some(b) = &mut self.budget
+                        && let Err(e) = b.waste(Waste::NoData("stale".into()))
+                    {
+                        self.session.finish();
+                        return End::Error(e);
+                    }
                 }
             }
         }
@@ -191,6 +228,7 @@ pub fn check(data: &[u8]) {
         event_limit,
         steps: 0,
         max_steps,
+        budget: None,
     };
 
     // Connect.
@@ -255,6 +293,14 @@ fn bulk_read(h: &mut Harness<'_>, limits: BulkLimits) {
         }
     };
 
+    // The client's budget: TIMEOUT for the 1503 answer, TIMEOUT without
+    // progress after it, the bulk allowance in all.
+    let start = h.now;
+    let frame_allowance = Budget::frame_allowance(limits.chunk_size, limits.chunk_retries);
+    h.budget = Some(Budget::new(start, TIMEOUT, TIMEOUT, frame_allowance));
+    let mut allowance = TIMEOUT;
+    let steps_at_start = h.steps;
+
     // 1503: direct data or a descriptor.
     let sent = h.session.send(reader.prepare_request(), h.now, h.wait);
     let reply = match h.exchange(&sent) {
@@ -270,6 +316,12 @@ fn bulk_read(h: &mut Harness<'_>, limits: BulkLimits) {
         Err(e) => return typed(&e),
     }
     if let Some(size) = reader.size() {
+        allowance = TIMEOUT
+            + Budget::bulk_allowance(TIMEOUT, size, limits.chunk_size, limits.chunk_retries);
+        if let Some(b) = &mut h.budget {
+            b.progress(h.now);
+            b.set_allowance(allowance);
+        }
         assert!(
             size <= limits.max_bulk,
             "accepted a descriptor above the limit"
@@ -292,12 +344,25 @@ fn bulk_read(h: &mut Harness<'_>, limits: BulkLimits) {
         loop {
             let reply = match h.exchange(&sent) {
                 End::Reply(r) => r,
-                End::Error(e) => return typed(&e),
+                End::Error(e) => {
+                    check_bounds(h, start, allowance, steps_at_start);
+                    return typed(&e);
+                }
             };
+            let before = reader.delivered();
             match reader.on_packet(&reply) {
                 Ok(step) => {
                     if let Some(d) = &step.data {
                         feed(d, &mut delivered);
+                    }
+                    if let Some(b) = &mut h.budget {
+                        if reader.delivered() > before {
+                            b.progress(h.now);
+                        } else if let Err(e) = b.waste(Waste::NoData("no new data".into())) {
+                            check_bounds(h, start, allowance, steps_at_start);
+                            return typed(&e);
+                        }
+                        assert!(b.idle_frames() <= frame_allowance);
                     }
                     assert_eq!(
                         delivered,
@@ -313,16 +378,37 @@ fn bulk_read(h: &mut Harness<'_>, limits: BulkLimits) {
                     if step.done || reader.is_complete() {
                         break;
                     }
-                    h.session.extend_deadline(h.now, TIMEOUT);
                 }
                 Err(e) => return typed(&e),
             }
         }
         h.session.finish();
+        check_bounds(h, start, allowance, steps_at_start);
     }
+    check_bounds(h, start, allowance, steps_at_start);
     if reader.is_complete() {
         assert_eq!(Some(reader.delivered()), reader.size());
     }
+}
+
+/// The bulk read stayed within its time allowance (plus the one wait that
+/// found it over) and within the steps that time allows.
+fn check_bounds(h: &Harness<'_>, start: Instant, allowance: Duration, steps_at_start: usize) {
+    let took = h.now.saturating_duration_since(start);
+    assert!(
+        took <= allowance + TIMEOUT,
+        "bulk read ran {took:?}, beyond its allowance of {allowance:?}"
+    );
+    let steps = (h.steps - steps_at_start) as u128;
+    // Every wait costs at least PACKET_TIME; each chunk request costs one
+    // step of its own (at most one per TIMEOUT of the allowance).
+    let most = (allowance + TIMEOUT).as_nanos() / PACKET_TIME.as_nanos()
+        + (allowance + TIMEOUT).as_nanos() / TIMEOUT.as_nanos()
+        + 2;
+    assert!(
+        steps <= most,
+        "bulk read took {steps} steps (at most {most})"
+    );
 }
 
 fn typed(e: &SessionError) {

@@ -56,6 +56,9 @@ use bytes::Bytes;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+mod budget;
+pub use budget::{Budget, Waste};
+
 /// Default number of realtime events kept while nobody takes them; older
 /// events are dropped (and counted) beyond it.
 pub const DEFAULT_EVENT_QUEUE: usize = 1024;
@@ -116,9 +119,53 @@ pub enum SessionError {
         /// Chunk re-requests made.
         retries: u32,
     },
+    /// The device kept answering the outstanding request without
+    /// progress (no new, valid, in-order data) until the frame budget or
+    /// the deadline ran out (see [`Budget`]).
+    #[error("{}", no_progress_message(*frames, *corrupt, *waited, last, *last_corrupt))]
+    NoProgress {
+        /// Frames in a row without progress.
+        frames: u32,
+        /// How many of them were corrupt (bad checksum, bad framing).
+        corrupt: u32,
+        /// Time since the last progress, when the deadline ended it.
+        waited: Option<Duration>,
+        /// What the last such frame was (for corrupt ones: the error).
+        last: String,
+        /// Whether the last one was corrupt.
+        last_corrupt: bool,
+    },
     /// A payload could not be decoded.
     #[error(transparent)]
     Record(#[from] RecordError),
+}
+
+fn no_progress_message(
+    frames: u32,
+    corrupt: u32,
+    waited: Option<Duration>,
+    last: &str,
+    last_corrupt: bool,
+) -> String {
+    let mut s = if corrupt == frames {
+        format!("the device sent {frames} corrupt frame(s) and nothing usable")
+    } else if corrupt > 0 {
+        format!("the device sent {frames} frame(s) without new data ({corrupt} of them corrupt)")
+    } else {
+        format!("the device sent {frames} frame(s) without new data")
+    };
+    if let Some(w) = waited {
+        s.push_str(&format!(" in {:.1} s", w.as_secs_f64()));
+    }
+    if !last.is_empty() {
+        s.push_str(if last_corrupt {
+            "; last: corrupt: "
+        } else {
+            "; last: "
+        });
+        s.push_str(last);
+    }
+    s
 }
 
 /// How long to wait for a reply, and how many times to resend the request
@@ -1508,6 +1555,7 @@ pub struct RecordSplitter {
     record_len: usize,
     carry: Vec<u8>,
     seen: u64,
+    trailing: u64,
 }
 
 impl RecordSplitter {
@@ -1548,6 +1596,19 @@ impl RecordSplitter {
         self.seen
     }
 
+    /// Bytes received past `total` (ignored, but a sign the table's length
+    /// field disagrees with the data: callers should refuse the result).
+    ///
+    /// ```
+    /// # use zkproto::terminal::session::RecordSplitter;
+    /// # let mut s = RecordSplitter::new();
+    /// s.push(&[4, 0, 0, 0, 1, 2, 3, 4, 5, 6], |_| Ok(4), |_| {}).unwrap();
+    /// assert_eq!(s.trailing(), 2);
+    /// ```
+    pub fn trailing(&self) -> u64 {
+        self.trailing
+    }
+
     /// Bytes held between calls (prefix or partial record).
     ///
     /// ```
@@ -1562,7 +1623,7 @@ impl RecordSplitter {
 
     /// Feeds a piece. `layout` is called once with the total to choose the
     /// record length; `each` is called for every whole record. Bytes past
-    /// `total` are ignored.
+    /// `total` are not split (counted in [`trailing`](Self::trailing)).
     ///
     /// ```
     /// # use zkproto::terminal::session::RecordSplitter;
@@ -1598,7 +1659,8 @@ impl RecordSplitter {
         }
         let total = u64::from(self.total.unwrap_or(0));
         let room = usize::try_from(total.saturating_sub(self.seen)).unwrap_or(usize::MAX);
-        let (piece, _ignored) = piece.split_at(room.min(piece.len()));
+        let (piece, ignored) = piece.split_at(room.min(piece.len()));
+        self.trailing += ignored.len() as u64;
         self.seen += piece.len() as u64;
         let mut rest = piece;
         if !self.carry.is_empty() {

@@ -218,6 +218,14 @@ impl AttState<'_> {
         match self.client.bulk_next(pull).await? {
             None => {
                 self.done = true;
+                let sp = &self.splitter;
+                if let Some(total) = sp.total() {
+                    let received = sp.record_bytes() + sp.trailing();
+                    let held = self
+                        .layout
+                        .map_or(0, |l| sp.record_bytes() / l.record_len() as u64);
+                    super::check_table("attendance", total, received, self.count, held)?;
+                }
                 self.splitter.finish()?;
             }
             Some(piece) => {

@@ -42,13 +42,14 @@ pub enum Error {
         after: Duration,
     },
     /// The terminal refused a command.
-    #[error("{command} refused by the device: {reply} ({}), result code {code}", reply.explain())]
+    #[error("{command} refused by the device: {reply} ({}){}", reply.explain(), result_code(*code))]
     Refused {
         /// The command.
         command: Command,
         /// The reply code.
         reply: ReplyCode,
-        /// The reply's session slot (an error code on most firmware).
+        /// The reply's session slot (an error code on most firmware); 0
+        /// when there is none (the slot held the session id).
         code: u16,
     },
     /// The terminal requires a comm key, or refused the one given.
@@ -112,6 +113,80 @@ pub enum Error {
     /// The device broke the protocol.
     #[error("protocol error: {0}")]
     Protocol(String),
+    /// The device kept answering without progress (no new, valid,
+    /// in-order data) until the operation's frame or time budget ran out
+    /// (see [`Options::chunk_timeout`](super::Options::chunk_timeout)).
+    #[error("{during}: {detail}")]
+    NoProgress {
+        /// The operation, e.g. `"bulk data of CMD_USER_WRQ (0 of 216 bytes received)"`.
+        during: String,
+        /// Frames in a row without progress.
+        frames: u32,
+        /// How many of them were corrupt.
+        corrupt: u32,
+        /// What the device did, with evidence (the last frame or checksum error).
+        detail: String,
+    },
+    /// A table's own length field, the bytes received and the record count
+    /// the device reported (`CMD_GET_FREE_SIZES`) disagree: the result
+    /// would be partial, so none is returned.
+    #[error(
+        "the {table} table does not add up: its length field says {length_field} bytes, \
+         {received} record bytes arrived, and the device counts {device_count} record(s)"
+    )]
+    TableMismatch {
+        /// `"user"`, `"attendance"` or `"template"`.
+        table: &'static str,
+        /// The table's `u32` length field.
+        length_field: u32,
+        /// Record bytes received after the length field.
+        received: u64,
+        /// Records counted by `CMD_GET_FREE_SIZES`.
+        device_count: u32,
+    },
+    /// The device acknowledged a write, and then the connection was lost
+    /// or the read-back failed: the change may or may not have been made.
+    #[error(
+        "{what}: the device acknowledged the write, then {after}; the change may have been made"
+    )]
+    WriteUnconfirmed {
+        /// The operation, e.g. `"set_pin of user 1001 (uid 3)"`.
+        what: String,
+        /// What went wrong after the acknowledgement.
+        after: Box<Error>,
+    },
+    /// The device acknowledged a write to one user, but the read-back shows
+    /// another user changed (and this one did not).
+    #[error(
+        "{what}: the device changed another user (uid {changed_uid}, user id {changed_user_id:?}) \
+         instead of uid {uid}"
+    )]
+    WrongUserChanged {
+        /// The operation.
+        what: String,
+        /// The uid written to.
+        uid: u16,
+        /// The uid whose record changed.
+        changed_uid: u16,
+        /// The user id of the changed record.
+        changed_user_id: String,
+    },
+    /// Automatic transport: TCP failed, then UDP failed too.
+    #[error("TCP: {tcp}; then UDP: {udp}")]
+    BothTransports {
+        /// The TCP attempt's error.
+        tcp: Box<Error>,
+        /// The UDP attempt's error.
+        udp: Box<Error>,
+    },
+}
+
+fn result_code(code: u16) -> String {
+    if code == 0 {
+        String::new()
+    } else {
+        format!(", result code {code}")
+    }
 }
 
 fn timeout_message(waiting_for: &str, after: &Duration) -> String {
@@ -159,7 +234,10 @@ impl Error {
     pub fn is_network(&self) -> bool {
         matches!(
             self,
-            Error::Io { .. } | Error::Timeout { .. } | Error::Closed { .. }
+            Error::Io { .. }
+                | Error::Timeout { .. }
+                | Error::Closed { .. }
+                | Error::BothTransports { .. }
         )
     }
 
@@ -185,6 +263,14 @@ impl Error {
                 after: waited,
             },
             SessionError::TooLarge {
+                what: "CMD_PREPARE_DATA",
+                announced,
+                limit,
+            } => Error::Protocol(format!(
+                "the device announced {announced} bytes (CMD_PREPARE_DATA) in answer to a \
+                 request for at most {limit}"
+            )),
+            SessionError::TooLarge {
                 announced, limit, ..
             } => Error::TooLarge { announced, limit },
             SessionError::Refused {
@@ -207,6 +293,14 @@ impl Error {
             } => Error::Protocol(format!(
                 "bulk read incomplete: {received} of {expected} bytes after {retries} retries"
             )),
+            e @ SessionError::NoProgress {
+                frames, corrupt, ..
+            } => Error::NoProgress {
+                during: "the reply".into(),
+                frames,
+                corrupt,
+                detail: e.to_string(),
+            },
             SessionError::Record(r) => Error::Record(r),
         }
     }

@@ -48,7 +48,8 @@ use crate::terminal::record::bulk::BulkRead;
 use crate::terminal::record::user::UserLayout;
 use crate::terminal::request::Request;
 use crate::terminal::session::{
-    BulkLimits, BulkReader, ConnectState, Session, SessionStats, WaitPolicy, check_reply,
+    Budget, BulkLimits, BulkReader, ConnectState, Session, SessionStats, WaitPolicy, Waste,
+    check_reply,
 };
 use bytes::{Bytes, BytesMut};
 use std::net::SocketAddr;
@@ -71,6 +72,61 @@ pub struct Client {
     user_layout: Option<UserLayout>,
     needs_enable: bool,
     closed: bool,
+    /// An operation failed on the network or protocol level: the goodbye
+    /// (`CMD_EXIT`) then waits only briefly.
+    degraded: bool,
+}
+
+/// Longest wait for the `CMD_EXIT` acknowledgement after a failed operation.
+const EXIT_WAIT_AFTER_FAILURE: Duration = Duration::from_millis(500);
+
+/// Bytes as hex and as text, e.g. `48 54 54 50 "HTTP"` (bytes that are not
+/// printable ASCII shown as `.`: the peer's text is untrusted).
+fn hex_and_text(bytes: &[u8]) -> String {
+    let hex: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let text: String = bytes
+        .iter()
+        .map(|&b| {
+            if b.is_ascii_graphic() || b == b' ' {
+                char::from(b)
+            } else {
+                '.'
+            }
+        })
+        .collect();
+    format!("{} {text:?}", hex.join(" "))
+}
+
+/// Checks that a table's length field, the record bytes received, and the
+/// record count reported by `CMD_GET_FREE_SIZES` agree (§4.6: `total`
+/// = record bytes that follow = count × record length, when the record
+/// length is fixed). `records` is how many records the bytes hold.
+pub(crate) fn check_table(
+    table: &'static str,
+    length_field: u32,
+    received: u64,
+    device_count: u32,
+    records: u64,
+) -> Result<(), Error> {
+    if u64::from(length_field) != received || records != u64::from(device_count) {
+        return Err(Error::TableMismatch {
+            table,
+            length_field,
+            received,
+            device_count,
+        });
+    }
+    Ok(())
+}
+
+/// A short description of a frame for error messages (never its data).
+fn describe(p: &Packet) -> String {
+    format!(
+        "{} with {} data byte(s), slot {}",
+        p.reply_code(),
+        p.data.len(),
+        p.session_id
+    )
 }
 
 /// What to do with a corrupt frame answering the outstanding request.
@@ -117,9 +173,18 @@ impl Client {
             Transport::Udp => Self::connect_udp(peer, options).await,
             Transport::Auto => match Self::connect_tcp(peer, options.clone()).await {
                 Ok(c) => Ok(c),
-                Err(e) if e.is_network() => {
-                    tracing::debug!(error = %e, %peer, "TCP failed, trying UDP");
-                    Self::connect_udp(peer, options).await
+                Err(tcp) if tcp.is_network() => {
+                    tracing::debug!(error = %tcp, %peer, "TCP failed, trying UDP");
+                    Self::connect_udp(peer, options).await.map_err(|udp| {
+                        if udp.is_network() {
+                            Error::BothTransports {
+                                tcp: Box::new(tcp),
+                                udp: Box::new(udp),
+                            }
+                        } else {
+                            udp
+                        }
+                    })
                 }
                 Err(e) => Err(e),
             },
@@ -209,6 +274,7 @@ impl Client {
             user_layout: None,
             needs_enable: false,
             closed: false,
+            degraded: false,
         };
         match c.handshake().await {
             Ok(()) => Ok(c),
@@ -237,7 +303,8 @@ impl Client {
             Err(Error::Wire(crate::terminal::error::WireError::BadMagic { found })) => {
                 return Err(Error::NotATerminal {
                     what: format!(
-                        "it answered bytes starting {found:02x?}, not the ZK TCP envelope 50 50 82 7d (wrong port or another protocol)"
+                        "it answered bytes starting {}, not the ZK TCP envelope 50 50 82 7d (wrong port or another protocol)",
+                        hex_and_text(&found)
                     ),
                 });
             }
@@ -267,9 +334,25 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn disconnect(mut self) -> Result<(), Error> {
-        let r = self.command(Request::exit()).await;
+        let r = if self.degraded {
+            // After a failure the device may be gone or babbling: say
+            // goodbye, but wait only briefly and do not resend.
+            let wait = self.options.timeout.min(EXIT_WAIT_AFTER_FAILURE);
+            let retries = std::mem::replace(&mut self.options.retries, 0);
+            let r = async {
+                self.prepare().await?;
+                let cmd = Command::Exit;
+                let reply = self.raw_roundtrip(Request::exit(), wait).await?;
+                check_reply(cmd, &reply).map_err(|e| self.map(e))
+            }
+            .await;
+            self.options.retries = retries;
+            r
+        } else {
+            self.command(Request::exit()).await.map(|_| ())
+        };
         self.closed = true;
-        r.map(|_| ())
+        r
     }
 
     /// The transport in use.
@@ -409,8 +492,44 @@ impl Client {
         }
     }
 
+    /// The wait of each attempt when `total` bounds all of them (a bulk
+    /// exchange under a [`Budget`]): on UDP the attempts share it, so that
+    /// retransmissions happen within the budget.
+    fn shared_wait(&self, total: Duration) -> WaitPolicy {
+        let retries = self.retries();
+        let timeout = if self.link.kind() == Transport::Udp {
+            total / retries.saturating_add(1).max(1)
+        } else {
+            total
+        };
+        WaitPolicy { timeout, retries }
+    }
+
+    /// The longest wait for the answer to one request with `timeout` per
+    /// attempt: on UDP every retransmission adds one.
+    fn request_budget(&self, timeout: Duration) -> Duration {
+        if self.link.kind() == Transport::Udp {
+            timeout.saturating_mul(self.retries().saturating_add(1))
+        } else {
+            timeout
+        }
+    }
+
     fn map(&self, e: crate::terminal::session::SessionError) -> Error {
-        Error::from_session(e, self.options.comm_key.is_some())
+        match Error::from_session(e, self.options.comm_key.is_some()) {
+            // Much firmware leaves the session id in the result slot of a
+            // refusal: that is no result code, and must not be shown as one.
+            Error::Refused {
+                command,
+                reply,
+                code,
+            } if code == self.session.session_id() && code != 0 => Error::Refused {
+                command,
+                reply,
+                code: 0,
+            },
+            other => other,
+        }
     }
 
     async fn send(&mut self, p: &Packet) -> Result<(), Error> {
@@ -459,6 +578,9 @@ impl Client {
         self.send(&packet).await?;
         let got = self.await_reply(OnCorrupt::Retransmit, &what).await;
         self.session.finish();
+        if got.is_err() {
+            self.degraded = true;
+        }
         match got? {
             Got::Reply(p) => Ok(p),
             Got::Lost | Got::TimedOut => Err(Error::Protocol(format!("{what} lost"))),
@@ -483,39 +605,97 @@ impl Client {
     /// Waits for a packet answering the outstanding request, handling
     /// timeouts (retransmission on UDP), events and stale packets.
     async fn await_reply(&mut self, on_corrupt: OnCorrupt, what: &str) -> Result<Got, Error> {
-        self.await_reply_partial(on_corrupt, what, false).await
+        self.await_reply_partial(on_corrupt, what, false, None)
+            .await
+    }
+
+    /// The error for a session-level failure while waiting for `what`
+    /// ([`SessionError::NoProgress`] names the operation).
+    fn map_during(&self, e: crate::terminal::session::SessionError, what: &str) -> Error {
+        match self.map(e) {
+            Error::NoProgress {
+                frames,
+                corrupt,
+                detail,
+                ..
+            } => Error::NoProgress {
+                during: format!("waiting for {what}"),
+                frames,
+                corrupt,
+                detail,
+            },
+            other => other,
+        }
     }
 
     /// [`await_reply`](Self::await_reply); with `partial`, a UDP timeout
-    /// returns [`Got::TimedOut`] instead of retransmitting.
+    /// returns [`Got::TimedOut`] instead of retransmitting. With a
+    /// `budget`, the wait also ends at the budget's deadline, and every
+    /// frame that is no reply (stale, corrupt) counts against it.
     async fn await_reply_partial(
         &mut self,
         on_corrupt: OnCorrupt,
         what: &str,
         partial: bool,
+        mut budget: Option<&mut Budget>,
     ) -> Result<Got, Error> {
+        // Corrupt answers to a simple request, to report them as such (not
+        // as "no answer") if the wait ends without a good one.
+        let mut corrupt = Budget::new(now(), Duration::MAX, Duration::MAX, u32::MAX);
         loop {
-            let Some(deadline) = self.session.deadline() else {
+            let Some(mut deadline) = self.session.deadline() else {
                 return Err(Error::Protocol("no request outstanding".into()));
             };
+            if let Some(b) = budget.as_deref() {
+                deadline = deadline.min(b.deadline());
+            }
             let recv =
                 tokio::time::timeout_at(deadline.into(), self.link.recv(self.options.trace_frames))
                     .await;
             match recv {
                 Err(_elapsed) => {
+                    let t = now();
+                    if let Some(b) = budget.as_deref()
+                        && b.expired(t)
+                    {
+                        let e = match b.expire(t) {
+                            Some(e) => self.map_during(e, what),
+                            None => {
+                                let e = self.session.give_up(t);
+                                self.map(e)
+                            }
+                        };
+                        self.session.finish();
+                        return Err(e);
+                    }
+                    if let Some(b) = budget.as_deref()
+                        && self.link.kind() != Transport::Udp
+                    {
+                        // TCP does not retransmit: under a budget, the
+                        // budget alone decides how long to wait.
+                        self.session
+                            .extend_deadline(t, b.deadline().saturating_duration_since(t));
+                        continue;
+                    }
                     if self.link.kind() == Transport::Udp && partial {
                         self.session.finish();
                         return Ok(Got::TimedOut);
                     }
-                    if self.link.kind() == Transport::Udp {
-                        match self.session.on_timeout(now()) {
-                            Ok(p) => self.send(&p).await?,
-                            Err(e) => return Err(self.map(e)),
+                    let failed = if self.link.kind() == Transport::Udp {
+                        match self.session.on_timeout(t) {
+                            Ok(p) => {
+                                self.send(&p).await?;
+                                continue;
+                            }
+                            Err(e) => e,
                         }
                     } else {
-                        let e = self.session.give_up(now());
-                        return Err(self.map(e));
-                    }
+                        self.session.give_up(t)
+                    };
+                    return Err(match corrupt.expire(t) {
+                        Some(e) => self.map_during(e, what),
+                        None => self.map(failed),
+                    });
                 }
                 Ok(Err(e)) => return Err(e),
                 Ok(Ok(None)) => {
@@ -524,16 +704,30 @@ impl Client {
                     });
                 }
                 Ok(Ok(Some(Received::Packet(p)))) => {
-                    if let crate::terminal::session::Incoming::Reply(p) = self.session.receive(p) {
-                        return Ok(Got::Reply(p));
+                    let desc = describe(&p);
+                    match self.session.receive(p) {
+                        crate::terminal::session::Incoming::Reply(p) => return Ok(Got::Reply(p)),
+                        crate::terminal::session::Incoming::Stale => {
+                            if let Some(b) = budget.as_deref_mut() {
+                                b.waste(Waste::NoData(format!("stale {desc}")))
+                                    .map_err(|e| self.map_during(e, what))?;
+                            }
+                        }
+                        crate::terminal::session::Incoming::Event => {}
                     }
                 }
                 Ok(Ok(Some(Received::Corrupt(p, err)))) => {
                     self.session.note_corrupt();
                     tracing::warn!(error = %err, ?p, "dropping a frame with a bad checksum");
+                    let evidence = Waste::Corrupt(format!("{} ({err})", describe(&p)));
+                    if let Some(b) = budget.as_deref_mut() {
+                        b.waste(evidence.clone())
+                            .map_err(|e| self.map_during(e, what))?;
+                    }
                     if p.is_event() || Some(p.reply_id) != self.session.current_reply_id() {
                         continue;
                     }
+                    let _ = corrupt.waste(evidence);
                     match on_corrupt {
                         OnCorrupt::Report => return Ok(Got::Lost),
                         OnCorrupt::Retransmit => {
@@ -559,27 +753,43 @@ impl Client {
         }
     }
 
-    /// Starts a bulk read (sends the `1503` request).
+    /// Starts a bulk read (sends the `1503` request). The read's time and
+    /// frame budget starts now (see [`Options::chunk_timeout`]).
     pub(crate) async fn bulk_begin(&mut self, read: BulkRead) -> Result<BulkPull, Error> {
         self.prepare().await?;
-        let reader = BulkReader::new(read, self.bulk_limits());
-        let packet = self.session.send(
-            reader.prepare_request(),
-            now(),
-            self.wait(self.options.timeout),
-        );
+        let limits = self.bulk_limits();
+        let reader = BulkReader::new(read, limits);
+        let t = now();
+        let packet =
+            self.session
+                .send(reader.prepare_request(), t, self.wait(self.options.timeout));
         self.send(&packet).await?;
         Ok(BulkPull {
             reader,
             in_exchange: true,
             finished: false,
             what: read.inner_command(),
+            budget: Budget::new(
+                t,
+                self.request_budget(self.options.timeout),
+                self.options.chunk_timeout,
+                Budget::frame_allowance(limits.chunk_size, limits.chunk_retries),
+            ),
         })
     }
 
     /// The next in-order piece of a bulk read, `None` once every byte has
     /// arrived (`CMD_FREE_DATA` has then been sent).
     pub(crate) async fn bulk_next(&mut self, pull: &mut BulkPull) -> Result<Option<Bytes>, Error> {
+        let r = self.bulk_step(pull).await;
+        if r.is_err() {
+            self.session.finish();
+            self.degraded = true;
+        }
+        r
+    }
+
+    async fn bulk_step(&mut self, pull: &mut BulkPull) -> Result<Option<Bytes>, Error> {
         loop {
             if pull.finished {
                 return Ok(None);
@@ -587,9 +797,8 @@ impl Client {
             if !pull.in_exchange {
                 match pull.reader.next_request().map_err(|e| self.map(e))? {
                     Some(req) => {
-                        let packet =
-                            self.session
-                                .send(req, now(), self.wait(self.options.chunk_timeout));
+                        let wait = self.shared_wait(self.options.chunk_timeout);
+                        let packet = self.session.send(req, now(), wait);
                         self.send(&packet).await?;
                         pull.in_exchange = true;
                     }
@@ -613,21 +822,22 @@ impl Client {
                     .map_or_else(|| "?".to_string(), |s| s.to_string())
             );
             let partial = pull.reader.chunk_started();
-            let got = match self
-                .await_reply_partial(OnCorrupt::Report, &what, partial)
-                .await
-            {
-                Ok(g) => g,
-                Err(e) => {
-                    self.session.finish();
-                    return Err(e);
+            let got = self
+                .await_reply_partial(OnCorrupt::Report, &what, partial, Some(&mut pull.budget))
+                .await?;
+            let before = (pull.reader.delivered(), pull.reader.size());
+            let (step, waste) = match got {
+                Got::Reply(p) => {
+                    let desc = describe(&p);
+                    (
+                        pull.reader.on_packet(&p).map_err(|e| self.map(e))?,
+                        Some(Waste::NoData(desc)),
+                    )
                 }
-            };
-            let step = match got {
-                Got::Reply(p) => pull.reader.on_packet(&p).map_err(|e| self.map(e)),
+                // Counted as waste where it arrived (await_reply_partial).
                 Got::Lost => {
                     pull.reader.lost_packet();
-                    Ok(Default::default())
+                    (Default::default(), None)
                 }
                 Got::TimedOut => {
                     tracing::debug!(
@@ -635,21 +845,36 @@ impl Client {
                         "burst stalled; asking for the rest again"
                     );
                     pull.reader.abandon_chunk();
-                    Ok(crate::terminal::session::Step {
+                    let step = crate::terminal::session::Step {
                         data: None,
                         done: true,
-                    })
+                    };
+                    (step, None)
                 }
             };
-            let step = match step {
-                Ok(s) => s,
-                Err(e) => {
-                    self.session.finish();
-                    return Err(e);
-                }
-            };
-            self.session
-                .extend_deadline(now(), self.options.chunk_timeout);
+            let t = now();
+            if before.1.is_none() && pull.reader.size().is_some() {
+                // The 1503 reply: the size is known, and so is the allowance.
+                let l = self.bulk_limits();
+                let size = pull.reader.size().unwrap_or(0);
+                pull.budget.progress(t);
+                // Documented in Options::chunk_timeout.
+                pull.budget.set_allowance(
+                    self.request_budget(self.options.timeout)
+                        + Budget::bulk_allowance(
+                            self.options.chunk_timeout,
+                            size,
+                            l.chunk_size,
+                            l.chunk_retries,
+                        ),
+                );
+            } else if pull.reader.delivered() > before.0 {
+                pull.budget.progress(t);
+            } else if let Some(w) = waste {
+                pull.budget
+                    .waste(w)
+                    .map_err(|e| self.map_during(e, &what))?;
+            }
             if step.done {
                 self.session.finish();
                 pull.in_exchange = false;
@@ -691,14 +916,29 @@ impl Client {
         self.prepare().await?;
         let cmd = req.command;
         let mut burst = Burst::new(cmd, limit);
-        let packet = self
-            .session
-            .send(req, now(), self.wait(self.options.timeout));
+        let t = now();
+        let packet = self.session.send(req, t, self.wait(self.options.timeout));
         self.send(&packet).await?;
+        // One exchange: the reply within `first`, then at most
+        // `chunk_timeout` between pieces of data, all within the bulk
+        // allowance of `limit` bytes sent as one chunk.
+        let first = self.request_budget(self.options.timeout);
+        let mut budget = Budget::new(
+            t,
+            first,
+            self.options.chunk_timeout,
+            Budget::frame_allowance(limit, self.retries()),
+        );
+        budget.set_allowance(
+            first + Budget::bulk_allowance(self.options.chunk_timeout, limit, limit.max(1), 0),
+        );
         let mut out = BytesMut::new();
         let what = format!("reply to {}", cmd.name());
         let result = loop {
-            match self.await_reply(OnCorrupt::Retransmit, &what).await {
+            let got = self
+                .await_reply_partial(OnCorrupt::Retransmit, &what, false, Some(&mut budget))
+                .await;
+            match got {
                 Err(e) => break Err(e),
                 Ok(Got::Lost | Got::TimedOut) => {
                     break Err(Error::Protocol(format!("{what} lost")));
@@ -709,14 +949,23 @@ impl Client {
                     {
                         break Ok(None);
                     }
+                    let before = (burst.received(), burst.announced());
                     match burst.on_packet(&p) {
                         Err(e) => break Err(self.map(e)),
                         Ok(step) => {
-                            if let Some(d) = step.data {
-                                out.extend_from_slice(&d);
+                            if let Some(d) = &step.data {
+                                out.extend_from_slice(d);
                             }
-                            self.session
-                                .extend_deadline(now(), self.options.chunk_timeout);
+                            let t = now();
+                            if burst.received() > before.0
+                                || (before.1.is_none() && burst.announced().is_some())
+                            {
+                                budget.progress(t);
+                            } else if !step.done
+                                && let Err(e) = budget.waste(Waste::NoData(describe(&p)))
+                            {
+                                break Err(self.map_during(e, &what));
+                            }
                             if step.done {
                                 if burst.missing() > 0 {
                                     break Err(Error::Protocol(format!(
@@ -733,6 +982,9 @@ impl Client {
             }
         };
         self.session.finish();
+        if matches!(&result, Err(e) if !e.is_refusal()) {
+            self.degraded = true;
+        }
         result
     }
 
@@ -776,6 +1028,7 @@ pub(crate) struct BulkPull {
     in_exchange: bool,
     finished: bool,
     what: Command,
+    budget: Budget,
 }
 
 /// The read-only C3 probe of reference c3-panel §10: GetDeviceParam

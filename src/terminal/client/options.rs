@@ -91,7 +91,7 @@ impl Options {
         self
     }
     /// The defaults: `Transport::Auto`, no comm key, 5 s per request, 10 s
-    /// per bulk packet, 3 s to connect, 3 UDP retransmissions, UTF-8 text,
+    /// without progress in a bulk read, 3 s to connect, 3 UDP retransmissions, UTF-8 text,
     /// 64 MiB bulk limit, unlock in tenths of a second, door byte 1 = open.
     ///
     /// ```
@@ -131,7 +131,8 @@ impl Options {
         };
         self
     }
-    /// Time allowed for each reply (per attempt on UDP).
+    /// Time allowed for each reply (per attempt on UDP: a request with
+    /// `retries` retransmissions waits at most `timeout × (1 + retries)`).
     ///
     /// ```
     /// # use std::time::Duration;
@@ -143,7 +144,28 @@ impl Options {
         self.timeout = t;
         self
     }
-    /// Time allowed between two packets of a bulk transfer.
+    /// Time a bulk transfer may go without *progress*: new, valid,
+    /// in-order data bytes. Frames that bring nothing new (empty
+    /// `CMD_DATA`, a repeated `CMD_PREPARE_DATA`, a packet with the wrong
+    /// index, a bad checksum, a stale reply id) do not restart it, and at
+    /// most `16 + 2 × ⌈chunk_size / 1024⌉ × (1 + retries)` of them in a row
+    /// are accepted. On UDP the attempts of one chunk share this time.
+    ///
+    /// The whole bulk read of `size` bytes (users, attendance, templates)
+    /// must also end within its overall budget, counted from the `1503`
+    /// request, which nothing extends:
+    ///
+    /// `first + chunk_timeout × (2 + ⌈size / chunk_size⌉ + retries)`
+    ///
+    /// where `first`, the time allowed for the answer to `1503`, is
+    /// [`timeout`](Self::timeout) on TCP and `timeout × (1 + retries)` on
+    /// UDP (see
+    /// [`Budget`](crate::terminal::session::Budget)). A single burst reply
+    /// (one template) gets `first` for its first packet and
+    /// `first + chunk_timeout × 3` overall. Past either bound the read fails with
+    /// [`Error::NoProgress`](super::Error::NoProgress) naming what the
+    /// device sent, or [`Error::Timeout`](super::Error::Timeout) when it
+    /// sent nothing.
     ///
     /// ```
     /// # use std::time::Duration;

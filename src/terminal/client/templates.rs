@@ -1,6 +1,6 @@
 //! Fingerprint templates: list, get one, upload (single and batch), delete.
 
-use super::{Client, Error};
+use super::{Client, Error, check_table};
 use crate::terminal::command::ReplyCode;
 use crate::terminal::record::bulk::{BulkRead, buffer_hash, split_table};
 use crate::terminal::record::template::{
@@ -25,9 +25,15 @@ impl Client {
         if sizes.fingers <= 0 {
             return Ok(Vec::new());
         }
+        let count = u32::try_from(sizes.fingers).unwrap_or(0);
         let buf = self.read_table(BulkRead::templates()).await?;
-        let (_, records) = split_table(&buf)?;
-        Ok(parse_templates(records)?)
+        let (total, _) = split_table(&buf)?;
+        let records = buf.get(4..).unwrap_or_default();
+        let received = records.len() as u64;
+        check_table("template", total, received, count, u64::from(count))?;
+        let templates = parse_templates(records)?;
+        check_table("template", total, received, count, templates.len() as u64)?;
+        Ok(templates)
     }
 
     /// One template by uid and finger index, `None` if there is none

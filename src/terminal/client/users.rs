@@ -1,6 +1,6 @@
 //! Users: list, look up, write, delete, PINs, cards, enable/disable.
 
-use super::{Client, Error};
+use super::{Client, Error, check_table};
 use crate::terminal::record::bulk::{BulkRead, split_table};
 use crate::terminal::record::text::Overflow;
 use crate::terminal::record::user::{Privilege, User, UserLayout, parse_users};
@@ -181,6 +181,54 @@ fn differing_fields(a: &User, b: &User) -> Vec<&'static str> {
     out
 }
 
+/// Checks the table read back after writing `written` over `original`:
+/// the written record must be there byte for byte; when it is not, and
+/// another user's record changed instead, that is reported.
+fn compare_after_write(
+    before: &[User],
+    after: &[User],
+    original: &User,
+    written: &User,
+    what: &str,
+) -> Result<User, Error> {
+    let uid = written.uid();
+    let got = after.iter().find(|u| u.uid() == uid);
+    if let Some(got) = got
+        && got.as_bytes() == written.as_bytes()
+    {
+        return Ok(got.clone());
+    }
+    let unchanged = got.is_none_or(|g| g.as_bytes() == original.as_bytes());
+    if unchanged {
+        let changed = after.iter().find(|a| {
+            a.uid() != uid
+                && before
+                    .iter()
+                    .find(|b| b.uid() == a.uid())
+                    .is_none_or(|b| b.as_bytes() != a.as_bytes())
+        });
+        if let Some(other) = changed {
+            return Err(Error::WrongUserChanged {
+                what: what.to_string(),
+                uid,
+                changed_uid: other.uid(),
+                changed_user_id: other
+                    .user_id(crate::terminal::record::TextEncoding::Utf8)
+                    .to_string(),
+            });
+        }
+    }
+    Err(Error::ReadBackMismatch {
+        what: match got {
+            None => format!("{what}: uid {uid} is missing after the write"),
+            Some(g) => format!(
+                "{what}: uid {uid} differs in {}",
+                differing_fields(written, g).join(", ")
+            ),
+        },
+    })
+}
+
 impl Client {
     /// All users. The record layout (28 or 72 bytes) is detected from the
     /// table length and the user count, and remembered for writes.
@@ -200,8 +248,13 @@ impl Client {
             return Ok(Vec::new());
         }
         let buf = self.read_table(BulkRead::users()).await?;
-        let (_, records) = split_table(&buf)?;
+        let (total, _) = split_table(&buf)?;
+        let records = buf.get(4..).unwrap_or_default();
+        let received = records.len() as u64;
+        check_table("user", total, received, count, u64::from(count))?;
         let layout = UserLayout::detect(records.len(), Some(count))?;
+        let held = received / layout.record_len() as u64;
+        check_table("user", total, received, count, held)?;
         self.user_layout = Some(layout);
         Ok(parse_users(records, layout)?)
     }
@@ -363,22 +416,39 @@ impl Client {
     }
 
     /// Reads the user, changes it with `f`, writes it, refreshes the device,
-    /// reads it back and checks every byte.
+    /// reads it back and checks every byte: two reads of the user table.
+    /// Once the device acknowledged the write, a failure is
+    /// [`Error::WriteUnconfirmed`] (the change may have been made), and a
+    /// read-back showing another user changed instead is
+    /// [`Error::WrongUserChanged`].
     async fn modify_user(
         &mut self,
         user_id: &str,
         what: &str,
         f: impl FnOnce(&mut User) -> Result<(), Error>,
     ) -> Result<User, Error> {
-        let users = self.users().await?;
-        let mut user = self
-            .unique(&users, user_id)?
+        let before = self.users().await?;
+        let original = self
+            .unique(&before, user_id)?
             .ok_or_else(|| Error::UserNotFound(user_id.to_string()))?;
-        drop(users);
+        let mut user = original.clone();
         f(&mut user)?;
         self.write_user_record(&user).await?;
-        self.refresh_data().await?;
-        self.read_back(&user, what).await
+        // The device acknowledged the write: from here on, a failure leaves
+        // the outcome unknown.
+        let checked = async {
+            self.refresh_data().await?;
+            let after = self.users().await?;
+            compare_after_write(&before, &after, &original, &user, what)
+        }
+        .await;
+        checked.map_err(|e| match e {
+            e @ (Error::ReadBackMismatch { .. } | Error::WrongUserChanged { .. }) => e,
+            other => Error::WriteUnconfirmed {
+                what: format!("{what} of user {user_id:?} (uid {})", user.uid()),
+                after: Box::new(other),
+            },
+        })
     }
 
     /// Sets a user's password (PIN): reads the record, changes the password
