@@ -6,7 +6,7 @@ use std::time::Duration;
 use zkproto::terminal::client::{Client, Options, Transport};
 use zkproto::terminal::commkey::CommKey;
 use zkproto::terminal::record::text::TextEncoding;
-use zkproto::terminal::sim::{Profile, SimConfig, SimServer, Simulator};
+use zkproto::terminal::sim::{Pacing, Profile, SimConfig, SimServer, Simulator};
 
 /// Demo users of `--device sim`.
 pub const SIM_USERS: usize = 8;
@@ -171,6 +171,8 @@ pub async fn connect(target: &Target, settings: &Settings) -> Result<Session, Fa
                 users: SIM_USERS,
                 attendance: SIM_ATTENDANCE,
                 state_file: None,
+                // Frames on their own, a few ms apart, as from a device.
+                pacing: Some(Pacing::link()),
             });
             let server = serve(
                 &sim,

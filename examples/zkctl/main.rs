@@ -980,6 +980,7 @@ async fn run_sim(args: &SimArgs, settings: &Settings) -> Result<(), Failure> {
         users: args.users,
         attendance: args.attendance,
         state_file: args.state.clone(),
+        pacing: None, // the profile's: link
     })
     .map_err(|e| Failure::usage(format!("cannot load the state file: {e}")))?;
     let server = device::serve(&sim, addr).await?;

@@ -46,6 +46,7 @@ use crate::terminal::sequence::{DeviceSequence, Verdict};
 use crate::terminal::sim::config::{Profile, SimConfig};
 use crate::terminal::sim::events;
 use crate::terminal::sim::fault::{self, Fault};
+use crate::terminal::sim::pacing::Pacing;
 use crate::terminal::sim::seed::{Rng, seed_state};
 use crate::terminal::sim::state::{Clock, State};
 use bytes::{Bytes, BytesMut};
@@ -103,7 +104,8 @@ pub struct Outgoing {
     pub delay: Duration,
     /// Corrupt its checksum on the wire.
     pub corrupt_checksum: bool,
-    /// TCP: write the frame in pieces of this many bytes.
+    /// TCP: write the frame in pieces of this many bytes, each flushed, a
+    /// millisecond apart.
     pub split: Option<usize>,
     /// Do not send it at all (a lost datagram).
     pub drop: bool,
@@ -187,6 +189,7 @@ pub struct Device {
     next_session: u16,
     opened: u64,
     faults: Vec<Fault>,
+    pacing: Pacing,
     log: VecDeque<Command>,
     pushes: Vec<(PeerKey, Outgoing)>,
     dirty: bool,
@@ -257,6 +260,7 @@ impl Device {
             next_session: first.max(1),
             opened: 0,
             faults: Vec::new(),
+            pacing: config.effective_pacing(),
             log: VecDeque::new(),
             pushes: Vec::new(),
             dirty: false,
@@ -307,6 +311,17 @@ impl Device {
     /// Commands executed so far (oldest first; the last 100 000 are kept).
     pub fn commands(&self) -> Vec<Command> {
         self.log.iter().copied().collect()
+    }
+
+    /// The pacing of the reply frames (see [`Pacing`]).
+    pub fn pacing(&self) -> Pacing {
+        self.pacing
+    }
+
+    /// Changes the pacing of the reply frames; applies to replies produced
+    /// from now on.
+    pub fn set_pacing(&mut self, pacing: Pacing) {
+        self.pacing = pacing;
     }
 
     /// Adds a fault.
@@ -371,16 +386,23 @@ impl Device {
         self.pushes.retain(|(p, _)| p != peer);
     }
 
-    /// Takes the queued realtime events of one peer.
+    /// Takes the queued realtime events of one peer, paced: over TCP each
+    /// event, the first one included, gets the gap of the pacing before it
+    /// (a reply written just before may still be unread).
     pub fn take_pushes_for(&mut self, peer: &PeerKey) -> Vec<Outgoing> {
         let (mine, rest): (Vec<_>, Vec<_>) = core::mem::take(&mut self.pushes)
             .into_iter()
             .partition(|(p, _)| p == peer);
         self.pushes = rest;
-        mine.into_iter().map(|(_, o)| o).collect()
+        let mut out: Vec<Outgoing> = mine.into_iter().map(|(_, o)| o).collect();
+        if !out.is_empty() {
+            self.pacing.apply(peer.transport(), &mut out, true);
+        }
+        out
     }
 
-    /// Takes the queued realtime events of every UDP peer.
+    /// Takes the queued realtime events of every UDP peer (not paced: each
+    /// is a datagram of its own).
     pub fn take_udp_pushes(&mut self) -> Vec<(SocketAddr, Outgoing)> {
         let (udp, rest): (Vec<_>, Vec<_>) = core::mem::take(&mut self.pushes)
             .into_iter()
@@ -498,7 +520,15 @@ impl Device {
     // --------------------------------------------------------------- packets
 
     /// Handles one received packet (see the [module documentation](self)).
+    /// The replies carry the delivery flags of the faults and of the
+    /// [pacing](Self::pacing).
     pub fn handle(&mut self, peer: PeerKey, input: &[u8], now: Instant) -> Vec<Outgoing> {
+        let mut out = self.handle_unpaced(peer, input, now);
+        self.pacing.apply(peer.transport(), &mut out, false);
+        out
+    }
+
+    fn handle_unpaced(&mut self, peer: PeerKey, input: &[u8], now: Instant) -> Vec<Outgoing> {
         self.tick(now);
         let input = match peer.transport() {
             // The firmware's UDP receive buffer holds 1032 bytes; longer
@@ -693,6 +723,17 @@ impl Device {
                 Fault::Delay(d) => {
                     if let Some(first) = out.first_mut() {
                         first.delay = first.delay.max(*d);
+                    }
+                }
+                Fault::LateBurstAck(d) => {
+                    let burst = out.len() > 2
+                        && out.first().map(|o| o.packet.reply_code())
+                            == Some(ReplyCode::PrepareData);
+                    if let Some(ack) = out
+                        .last_mut()
+                        .filter(|o| burst && o.packet.reply_code() == ReplyCode::AckOk)
+                    {
+                        ack.delay = ack.delay.saturating_add(*d);
                     }
                 }
                 Fault::SplitFrames { chunk } if transport == Transport::Tcp => {

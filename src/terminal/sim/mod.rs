@@ -56,6 +56,7 @@ pub mod config;
 pub mod device;
 mod events;
 pub mod fault;
+pub mod pacing;
 pub mod persist;
 pub mod seed;
 mod server;
@@ -67,6 +68,7 @@ pub use events::{
     ALARM_DOOR_CLOSED, ALARM_DOOR_FORCED, ALARM_DOOR_OPEN, ALARM_EXIT_BUTTON, ALARM_TAMPER,
 };
 pub use fault::Fault;
+pub use pacing::{FirmwarePacing, Pacing};
 pub use seed::seed_state;
 pub use server::SimServer;
 pub use state::State;
@@ -381,6 +383,24 @@ impl Simulator {
     /// The session id the next new session gets (to reproduce captures).
     pub fn set_next_session_id(&self, id: u16) {
         self.shared.with(|d, _| d.set_next_session_id(id));
+    }
+
+    /// The pacing of the reply frames (see [`Pacing`]).
+    ///
+    /// ```
+    /// use zkproto::terminal::sim::{Pacing, SimConfig, Simulator};
+    /// let sim = Simulator::new(SimConfig::default());
+    /// assert_eq!(sim.pacing(), Pacing::link());
+    /// sim.set_pacing(Pacing::None);
+    /// assert_eq!(sim.pacing(), Pacing::None);
+    /// ```
+    pub fn pacing(&self) -> Pacing {
+        self.shared.read(|d, _| d.pacing())
+    }
+
+    /// Changes the pacing of the reply frames (replies produced from now on).
+    pub fn set_pacing(&self, pacing: Pacing) {
+        self.shared.with(|d, _| d.set_pacing(pacing));
     }
 
     /// Adds a fault.
