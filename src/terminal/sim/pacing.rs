@@ -10,9 +10,10 @@
 //! frame per socket read and throw away whatever else came in that read;
 //! they work against real devices only because of this pacing.
 //!
-//! The server always writes (and flushes) each frame on its own, whatever
-//! the pacing; the pacing adds gaps between the frames and, in
-//! [`Pacing::Firmware`] mode, splits large TCP frames into MTU-sized pieces.
+//! With pacing (the default), the server writes (and flushes) each frame on
+//! its own, with gaps between the frames and, in [`Pacing::Firmware`] mode,
+//! large TCP frames split into MTU-sized pieces. [`Pacing::None`] is for
+//! benchmarks: one write per reply.
 //! It is turned into the `delay` and `split` delivery flags of each
 //! [`Outgoing`] packet by the device model, so it is visible (and testable)
 //! without any I/O.
@@ -43,9 +44,11 @@ pub const ETHERNET_MSS: usize = 1460;
 /// How the simulator paces its reply frames. See the
 /// [module documentation](self).
 ///
-/// Every mode writes each frame with its own write and flush (over UDP,
-/// its own datagram); a frame marked by a fault to travel with the next one
-/// (`Fault::CoalesceWithEvent`) is the only exception.
+/// [`Link`](Pacing::Link) and [`Firmware`](Pacing::Firmware) write each
+/// frame with its own write and flush (a frame marked by a fault to travel
+/// with the next one, `Fault::CoalesceWithEvent`, excepted);
+/// [`None`](Pacing::None) writes the frames of one reply in one write. Over
+/// UDP every frame is its own datagram in every mode.
 ///
 /// The built-in profiles use [`Pacing::link`], and so do
 /// `SimConfig::default()`, `zksim` and `zkctl --device sim`: frames arrive
@@ -54,8 +57,10 @@ pub const ETHERNET_MSS: usize = 1460;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Pacing {
-    /// Frames back to back, as fast as possible (benchmarks). A client that
-    /// reads one frame per `read()` loses data against this mode.
+    /// As fast as possible (benchmarks): over TCP the frames of one reply
+    /// go in a single write, as the simulator did before pacing existed. A
+    /// client that reads one frame per `read()` loses data against this
+    /// mode.
     None,
     /// A link that keeps frames apart: `gap` before each frame after the
     /// first of a reply, and before each realtime event.
@@ -140,7 +145,15 @@ impl Pacing {
     /// to; a `split` set by a fault wins over the MTU pieces.
     pub(crate) fn apply(&self, transport: Transport, out: &mut [Outgoing], before_first: bool) {
         let (gap, fw) = match self {
-            Pacing::None => return,
+            Pacing::None => {
+                if transport == Transport::Tcp {
+                    let last = out.len().saturating_sub(1);
+                    for o in out.iter_mut().take(last) {
+                        o.coalesce_with_next = true;
+                    }
+                }
+                return;
+            }
             Pacing::Link { gap } => (*gap, None),
             Pacing::Firmware(f) => (f.frame_gap, Some(f)),
         };
@@ -240,9 +253,14 @@ mod tests {
     }
 
     #[test]
-    fn none_leaves_everything_alone() {
+    fn none_adds_no_delay_and_coalesces_tcp_frames() {
         let mut out = burst(3, 100);
         Pacing::None.apply(Transport::Tcp, &mut out, true);
+        assert!(out.iter().all(|o| o.delay.is_zero() && o.split.is_none()));
+        let joined: Vec<bool> = out.iter().map(|o| o.coalesce_with_next).collect();
+        assert_eq!(joined, [true, true, true, true, false]);
+        let mut out = burst(3, 100);
+        Pacing::None.apply(Transport::Udp, &mut out, true);
         assert_eq!(out, burst(3, 100));
     }
 
