@@ -131,7 +131,13 @@ impl Options {
         };
         self
     }
-    /// Time allowed for each reply (per attempt on UDP).
+    /// Time allowed for each reply (per attempt on UDP); default 5 s.
+    ///
+    /// The request after a bulk transfer (`CMD_FREE_DATA`, the next
+    /// command) is answered only once the firmware has finished sending the
+    /// burst, which some models end with a pause of up to about 1.2 s before
+    /// the closing `CMD_ACK_OK`; keep this above that (the default is). The
+    /// chunk requests of a transfer use [`chunk_timeout`](Self::chunk_timeout).
     ///
     /// ```
     /// # use std::time::Duration;
@@ -143,7 +149,15 @@ impl Options {
         self.timeout = t;
         self
     }
-    /// Time allowed between two packets of a bulk transfer.
+    /// Time allowed between two packets of a bulk transfer; default 10 s.
+    ///
+    /// This is a per-read timeout: it applies to the first reply to each
+    /// chunk request and again after each packet of the transfer received
+    /// in time, so a long download never times out while data keeps
+    /// coming. Firmware waits
+    /// about 20 ms after each data packet and some models pause up to about
+    /// 1.2 s every few packets; a value below the longest pause makes the
+    /// transfer fail with a timeout on those models.
     ///
     /// ```
     /// # use std::time::Duration;
