@@ -140,12 +140,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return run_c3(args).await;
     }
     let profile = Profile::by_name(&args.profile)
-        .ok_or_else(|| {
-            format!(
-                "unknown profile {:?} (zk8, zk8-1008 or zk6)",
-                args.profile
-            )
-        })?;
+        .ok_or_else(|| format!("unknown profile {:?} (zk8, zk8-1008 or zk6)", args.profile))?;
     let pacing: Pacing = args.pacing.parse()?;
     let encoding = TextEncoding::from_label(&args.encoding)
         .ok_or_else(|| format!("unknown encoding {:?}", args.encoding))?;

@@ -446,11 +446,7 @@ async fn the_client_drops_a_late_closing_ack_by_reply_id() {
     // Attendance: two bursts; users: one burst and one small chunk. Each
     // closing ACK comes 300 ms late, after the client (which had all the
     // data) sent its next request, and is discarded as stale.
-    assert!(
-        c.stats().stale_discarded - before >= 3,
-        "{:?}",
-        c.stats()
-    );
+    assert!(c.stats().stale_discarded - before >= 3, "{:?}", c.stats());
     assert!(t.elapsed() >= Duration::from_millis(900));
     c.disconnect().await.unwrap();
 }
@@ -468,7 +464,11 @@ async fn firmware_long_pauses_do_not_trip_the_default_timeouts() {
     let mut c = attach(&sim, Options::new()).await;
     let t = Instant::now();
     assert_eq!(c.attendance().await.unwrap().records, sim.attendance());
-    assert!(t.elapsed() >= Duration::from_millis(2400), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() >= Duration::from_millis(2400),
+        "{:?}",
+        t.elapsed()
+    );
     c.disconnect().await.unwrap();
 
     // The pauses are real: a client allowing less than the pause between
@@ -575,9 +575,11 @@ impl NaiveClient {
         let p = self.call(Command::PrepareBuffer, what.encode())?;
         let size = match p.reply_code() {
             ReplyCode::Data => return Ok(p.data.to_vec()),
-            ReplyCode::AckOk => BufferDescriptor::parse(&p.data)
-                .map_err(|_| std::io::Error::from(ErrorKind::InvalidData))?
-                .size as usize,
+            ReplyCode::AckOk => {
+                BufferDescriptor::parse(&p.data)
+                    .map_err(|_| std::io::Error::from(ErrorKind::InvalidData))?
+                    .size as usize
+            }
             _ => return Err(ErrorKind::InvalidData.into()),
         };
         let mut table = Vec::with_capacity(size);

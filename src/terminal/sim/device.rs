@@ -320,6 +320,28 @@ impl Device {
 
     /// Changes the pacing of the reply frames; applies to replies produced
     /// from now on.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use zkproto::terminal::sim::{Device, Pacing, PeerKey, SimConfig};
+    /// use zkproto::terminal::record::bulk::{BulkRead, ReadChunk};
+    /// use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// let mut dev = Device::new(&SimConfig { users: 100, ..SimConfig::default() });
+    /// assert_eq!(dev.pacing(), Pacing::link());
+    /// dev.set_pacing(Pacing::firmware());
+    /// dev.set_next_session_id(7);
+    /// let (peer, now) = (PeerKey::Tcp(1), Instant::now());
+    /// dev.handle(peer, &Packet::new(Command::Connect, 0, 0, &[][..]).to_bytes(), now);
+    /// let prep = Packet::new(Command::PrepareBuffer, 7, 1, BulkRead::users().encode());
+    /// dev.handle(peer, &prep.to_bytes(), now);
+    /// let read = Packet::new(Command::ReadBuffer, 7, 2, ReadChunk { offset: 0, len: 7204 }.encode());
+    /// let out = dev.handle(peer, &read.to_bytes(), now);
+    /// // PREPARE_DATA, one CMD_DATA (in 1,460-byte pieces), then ACK_OK 20 ms later.
+    /// assert_eq!(out.len(), 3);
+    /// assert_eq!(out[1].split, Some(1460));
+    /// assert_eq!(out[2].packet.reply_code(), ReplyCode::AckOk);
+    /// assert_eq!(out[2].delay, Duration::from_millis(20));
+    /// ```
     pub fn set_pacing(&mut self, pacing: Pacing) {
         self.pacing = pacing;
     }

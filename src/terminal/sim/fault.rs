@@ -14,6 +14,7 @@ use std::time::Duration;
 /// let f = Fault::DropNextReply { command: Some(Command::GetTime) };
 /// assert!(f.is_once());
 /// assert!(!Fault::Silent.is_once());
+/// assert!(!Fault::LateBurstAck(std::time::Duration::from_millis(300)).is_once());
 /// ```
 #[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -10,10 +10,16 @@
 //!   [`Simulator::serve`], which starts TCP and/or UDP servers on any
 //!   address (port 0 allowed; the bound addresses are in the returned
 //!   [`SimServer`]).
-//! * [`Profile::zk8`] (TFT: 72-byte users, 40-byte attendance, TCP + UDP)
-//!   and [`Profile::zk6`] (black-and-white: 28-byte users, 16-byte
+//! * [`Profile::zk8`] (TFT: 72-byte users, 40-byte attendance, TCP + UDP;
+//!   [`Profile::zk8_1008`] with 1,008-byte burst packets) and
+//!   [`Profile::zk6`] (black-and-white: 28-byte users, 16-byte
 //!   attendance, UDP only) are built in; [`seed_state`] makes deterministic
 //!   demo data; [`persist`] keeps the data in a state file.
+//! * [`Pacing`] sets how replies go on the wire: `link` (the default)
+//!   writes each frame on its own, a few milliseconds apart, so clients that
+//!   read one frame per socket read work as they do against real devices;
+//!   `firmware` adds the firmware's 20 ms per data packet, optional long
+//!   pauses and 1,460-byte TCP segments; `none` is for benchmarks.
 //!
 //! TCP connections are served concurrently (real terminals accept one at
 //! a time; concurrent service makes pyzk's throw-away probe connection and

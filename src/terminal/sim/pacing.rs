@@ -119,17 +119,34 @@ impl Default for FirmwarePacing {
 
 impl Pacing {
     /// [`Pacing::Link`] with a 2 ms gap ([`LINK_GAP`]).
+    ///
+    /// ```
+    /// use zkproto::terminal::sim::{Pacing, pacing::LINK_GAP};
+    /// assert_eq!(Pacing::link(), Pacing::Link { gap: LINK_GAP });
+    /// assert_eq!(Pacing::default(), Pacing::link());
+    /// ```
     pub const fn link() -> Pacing {
         Pacing::Link { gap: LINK_GAP }
     }
 
     /// [`Pacing::Firmware`] with the [default](FirmwarePacing::default)
     /// parameters.
+    ///
+    /// ```
+    /// use zkproto::terminal::sim::{FirmwarePacing, Pacing};
+    /// assert_eq!(Pacing::firmware(), Pacing::Firmware(FirmwarePacing::default()));
+    /// ```
     pub fn firmware() -> Pacing {
         Pacing::Firmware(FirmwarePacing::default())
     }
 
     /// The mode's name: `none`, `link` or `firmware`.
+    ///
+    /// ```
+    /// use zkproto::terminal::sim::Pacing;
+    /// assert_eq!(Pacing::None.name(), "none");
+    /// assert_eq!(Pacing::firmware().name(), "firmware");
+    /// ```
     pub fn name(&self) -> &'static str {
         match self {
             Pacing::None => "none",
@@ -200,7 +217,13 @@ impl fmt::Display for Pacing {
     }
 }
 
-/// The error of parsing a [`Pacing`] name.
+/// The error of parsing a [`Pacing`] name (it holds the name given).
+///
+/// ```
+/// use zkproto::terminal::sim::Pacing;
+/// let e = "turbo".parse::<Pacing>().unwrap_err();
+/// assert_eq!(e.to_string(), r#"unknown pacing "turbo" (firmware, link or none)"#);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnknownPacing(pub String);
 
