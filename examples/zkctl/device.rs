@@ -25,8 +25,8 @@ pub enum Target {
     },
     /// An in-process simulator.
     Sim {
-        /// Device profile.
-        profile: Profile,
+        /// Device profile (boxed: it is large).
+        profile: Box<Profile>,
         /// Encoding override from `sim:gbk`.
         encoding: Option<TextEncoding>,
     },
@@ -54,7 +54,10 @@ impl Target {
                     .hint("use sim, sim:zk8, sim:zk6, sim:gbk or sim:zk6:gbk"));
                 }
             }
-            return Ok(Target::Sim { profile, encoding });
+            return Ok(Target::Sim {
+                profile: Box::new(profile),
+                encoding,
+            });
         }
         let bad_port = |p: &str| {
             Failure::usage(format!("bad port {p:?} in --device {s}"))
@@ -164,7 +167,7 @@ pub async fn connect(target: &Target, settings: &Settings) -> Result<Session, Fa
         Target::Sim { profile, encoding } => {
             let encoding = encoding.unwrap_or(settings.encoding);
             let sim = Simulator::new(SimConfig {
-                profile: profile.clone(),
+                profile: Profile::clone(profile),
                 comm_key: (settings.comm_key != 0).then(|| CommKey::new(settings.comm_key)),
                 encoding,
                 seed: 1,

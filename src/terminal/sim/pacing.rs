@@ -184,7 +184,9 @@ impl Pacing {
                 Some((ReplyCode::Data, _)) if fw.is_some() => {
                     data_packets = data_packets.saturating_add(1);
                     match fw {
-                        Some(f) if f.pause_every > 0 && data_packets % f.pause_every == 0 => {
+                        Some(f)
+                            if f.pause_every > 0 && data_packets.is_multiple_of(f.pause_every) =>
+                        {
                             f.pause
                         }
                         Some(f) => f.data_gap,
@@ -194,10 +196,11 @@ impl Pacing {
                 _ => gap,
             };
             o.delay = o.delay.saturating_add(wait);
-            if let Some(f) = fw.filter(|f| f.mtu > 0 && transport == Transport::Tcp) {
-                if o.split.is_none() && o.packet.data.len() + 16 > f.mtu {
-                    o.split = Some(f.mtu);
-                }
+            if let Some(f) = fw.filter(|f| f.mtu > 0 && transport == Transport::Tcp)
+                && o.split.is_none()
+                && o.packet.data.len() + 16 > f.mtu
+            {
+                o.split = Some(f.mtu);
             }
             previous = Some((o.packet.reply_code(), o.coalesce_with_next));
         }
