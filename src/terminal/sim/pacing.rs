@@ -48,7 +48,9 @@ pub const ETHERNET_MSS: usize = 1460;
 /// frame with its own write and flush (a frame marked by a fault to travel
 /// with the next one, `Fault::CoalesceWithEvent`, excepted);
 /// [`None`](Pacing::None) writes the frames of one reply in one write. Over
-/// UDP every frame is its own datagram in every mode.
+/// UDP every frame is its own datagram in every mode, and only
+/// [`Firmware`](Pacing::Firmware) adds gaps (the firmware's data gaps and
+/// pauses are the same on both transports).
 ///
 /// The built-in profiles use [`Pacing::link`], and so do
 /// `SimConfig::default()`, `zksim` and `zkctl --device sim`: frames arrive
@@ -62,8 +64,9 @@ pub enum Pacing {
     /// client that reads one frame per `read()` loses data against this
     /// mode.
     None,
-    /// A link that keeps frames apart: `gap` before each frame after the
-    /// first of a reply, and before each realtime event.
+    /// A link that keeps frames apart: over TCP, `gap` before each frame
+    /// after the first of a reply, and before each realtime event. Over UDP
+    /// it adds nothing: every datagram is a frame of its own already.
     Link {
         /// The gap.
         gap: Duration,
@@ -162,6 +165,8 @@ impl Pacing {
     /// to; a `split` set by a fault wins over the MTU pieces.
     pub(crate) fn apply(&self, transport: Transport, out: &mut [Outgoing], before_first: bool) {
         let (gap, fw) = match self {
+            // Datagrams are frames of their own already.
+            Pacing::Link { .. } if transport == Transport::Udp => return,
             Pacing::None => {
                 if transport == Transport::Tcp {
                     let last = out.len().saturating_sub(1);
@@ -319,6 +324,8 @@ mod tests {
         assert_eq!(splits[6], None);
 
         let mut udp = burst(2, 1024);
+        Pacing::link().apply(Transport::Udp, &mut udp, true);
+        assert_eq!(udp, burst(2, 1024), "link adds nothing over UDP");
         fw.apply(Transport::Udp, &mut udp, false);
         assert_eq!(delays(&udp), [0, 2, 20, 1200]);
         assert!(udp.iter().all(|o| o.split.is_none()));
