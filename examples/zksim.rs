@@ -3,8 +3,9 @@
 //!
 //! ```text
 //! cargo run --example zksim --features simulator -- \
-//!     --tcp 127.0.0.1:4370 --udp 127.0.0.1:4370 [--profile zk8|zk6] \
-//!     [--users N] [--attendance M] [--comm-key K] [--encoding gbk] [--state FILE]
+//!     --tcp 127.0.0.1:4370 --udp 127.0.0.1:4370 [--profile zk8|zk8-1008|zk6] \
+//!     [--users N] [--attendance M] [--comm-key K] [--encoding gbk] [--state FILE] \
+//!     [--pacing firmware|link|none]
 //! cargo run --example zksim --features simulator -- --kind c3 \
 //!     --tcp 127.0.0.1:4370 [--udp ADDR] [--discovery ADDR] [--doors 1|2|4] \
 //!     [--password PW] [--old-firmware] [--users N] [--attendance M]
@@ -24,8 +25,14 @@
 //!
 //! With `--kind c3`, `--attendance` is the number of stored transactions and
 //! `--discovery` binds the UDP socket that stands in for the broadcast port
-//! 65535; `--profile`, `--comm-key`, `--encoding` and `--state` apply to the
-//! terminal only.
+//! 65535; `--profile`, `--comm-key`, `--encoding`, `--state` and `--pacing`
+//! apply to the terminal only.
+//!
+//! `--pacing` sets how reply frames are put on the wire: `link` (the
+//! default) writes each frame on its own a few milliseconds apart, so
+//! clients that read one frame per socket read work; `firmware` adds the
+//! firmware's 20 ms after each data packet and 1,460-byte TCP segments;
+//! `none` writes frames back to back (benchmarks).
 //!
 //! The first line printed is `listening tcp=ADDR udp=ADDR` (`-` for a
 //! transport that is not served). Commands are logged with `tracing`
@@ -40,7 +47,7 @@ use zkproto::sim_net::NetLimits;
 use zkproto::terminal::commkey::CommKey;
 use zkproto::terminal::record::text::TextEncoding;
 use zkproto::terminal::record::time::DeviceTime;
-use zkproto::terminal::sim::{Profile, SimConfig, Simulator};
+use zkproto::terminal::sim::{Pacing, Profile, SimConfig, Simulator};
 
 /// Which device to simulate.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,9 +85,14 @@ struct Args {
     /// UDP address to listen on (port 0 picks a free port).
     #[arg(long)]
     udp: Option<SocketAddr>,
-    /// Device profile: zk8 (TFT, TCP+UDP) or zk6 (black & white, UDP only).
+    /// Device profile: zk8 (TFT, TCP+UDP), zk8-1008 (zk8 with 1,008-byte
+    /// burst packets) or zk6 (black & white, UDP only).
     #[arg(long, default_value = "zk8")]
     profile: String,
+    /// Reply pacing: firmware (20 ms per data packet, 1,460-byte segments),
+    /// link (frames a few ms apart) or none (back to back).
+    #[arg(long, default_value = "link", value_parser = ["firmware", "link", "none"])]
+    pacing: String,
     /// Number of demo users.
     #[arg(long, default_value_t = 10)]
     users: usize,
@@ -191,7 +203,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         return run_c3(args, limits).await;
     }
     let profile = Profile::by_name(&args.profile)
-        .ok_or_else(|| format!("unknown profile {:?} (zk8 or zk6)", args.profile))?;
+        .ok_or_else(|| format!("unknown profile {:?} (zk8, zk8-1008 or zk6)", args.profile))?;
+    let pacing: Pacing = args.pacing.parse()?;
     let encoding = TextEncoding::from_label(&args.encoding)
         .ok_or_else(|| format!("unknown encoding {:?}", args.encoding))?;
     if args.tcp.is_none() && args.udp.is_none() {
@@ -205,6 +218,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         users: args.users,
         attendance: args.attendance,
         state_file: args.state.clone(),
+        pacing: Some(pacing),
     };
     let sim = Simulator::open(config)?;
     sim.set_net_limits(limits);

@@ -58,6 +58,7 @@ async fn run(case: Case) {
         users: 15,
         attendance: 60,
         state_file: None,
+        pacing: None, // the default: link
     });
     let local = "127.0.0.1:0".parse().ok();
     let server = if case.udp {

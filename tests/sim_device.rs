@@ -218,7 +218,7 @@ fn unauthenticated_commands_get_unauth_only() {
 
 #[test]
 fn bulk_read_over_tcp_and_udp_follows_section_4() {
-    for (peer, psize) in [(tcp_peer(), 65_536usize), (udp_peer(4000), 1024)] {
+    for (peer, psize) in [(tcp_peer(), 65_528usize), (udp_peer(4000), 1024)] {
         let mut r = Rig::new(
             SimConfig {
                 users: 70,

@@ -13,7 +13,7 @@ use zkproto::terminal::record::bulk::{
     BufferDescriptor, BulkRead, PrepareData, ReadChunk, buffer_hash,
 };
 use zkproto::terminal::record::user::{UserLayout, parse_users};
-use zkproto::terminal::sim::{Fault, Profile, SimConfig, Simulator};
+use zkproto::terminal::sim::{Fault, Pacing, Profile, SimConfig, Simulator};
 use zkproto::terminal::{ChecksumMode, Command, EventFlag, Packet, ReplyCode};
 
 const T: Duration = Duration::from_secs(10);
@@ -494,6 +494,8 @@ async fn one_million_attendance_records_are_served() {
     let sim = Simulator::new(SimConfig {
         users: 100,
         attendance: 1_000_000,
+        // A volume test: 611 bursts at link pacing would add seconds.
+        pacing: Some(Pacing::None),
         ..SimConfig::default()
     });
     let server = sim.serve(local(), None).await.unwrap();

@@ -6,7 +6,7 @@ use std::time::Duration;
 use zkproto::terminal::client::{Client, Options, Transport};
 use zkproto::terminal::commkey::CommKey;
 use zkproto::terminal::record::text::TextEncoding;
-use zkproto::terminal::sim::{Profile, SimConfig, SimServer, Simulator};
+use zkproto::terminal::sim::{Pacing, Profile, SimConfig, SimServer, Simulator};
 
 /// Demo users of `--device sim`.
 pub const SIM_USERS: usize = 8;
@@ -25,8 +25,8 @@ pub enum Target {
     },
     /// An in-process simulator.
     Sim {
-        /// Device profile.
-        profile: Profile,
+        /// Device profile (boxed: it is large).
+        profile: Box<Profile>,
         /// Encoding override from `sim:gbk`.
         encoding: Option<TextEncoding>,
     },
@@ -54,7 +54,10 @@ impl Target {
                     .hint("use sim, sim:zk8, sim:zk6, sim:gbk or sim:zk6:gbk"));
                 }
             }
-            return Ok(Target::Sim { profile, encoding });
+            return Ok(Target::Sim {
+                profile: Box::new(profile),
+                encoding,
+            });
         }
         let bad_port = |p: &str| {
             Failure::usage(format!("bad port {p:?} in --device {s}"))
@@ -182,13 +185,15 @@ pub async fn connect(target: &Target, settings: &Settings) -> Result<Session, Fa
         Target::Sim { profile, encoding } => {
             let encoding = encoding.unwrap_or(settings.encoding);
             let sim = Simulator::new(SimConfig {
-                profile: profile.clone(),
+                profile: Profile::clone(profile),
                 comm_key: (settings.comm_key != 0).then(|| CommKey::new(settings.comm_key)),
                 encoding,
                 seed: 1,
                 users: SIM_USERS,
                 attendance: SIM_ATTENDANCE,
                 state_file: None,
+                // Frames on their own, a few ms apart, as from a device.
+                pacing: Some(Pacing::link()),
             });
             let server = serve(
                 &sim,

@@ -817,6 +817,7 @@ async fn run_sim(args: &SimArgs, settings: &Settings) -> Result<(), Failure> {
         users: args.users,
         attendance: args.attendance,
         state_file: args.state.clone(),
+        pacing: None, // the profile's: link
     })
     .map_err(|e| {
         // The path is named once: newer simulators put it in the error.

@@ -132,7 +132,14 @@ impl Options {
         self
     }
     /// Time allowed for each reply (per attempt on UDP: a request with
-    /// `retries` retransmissions waits at most `timeout × (1 + retries)`).
+    /// `retries` retransmissions waits at most `timeout × (1 + retries)`);
+    /// default 5 s.
+    ///
+    /// The request after a bulk transfer (`CMD_FREE_DATA`, the next
+    /// command) is answered only once the firmware has finished sending the
+    /// burst, which some models end with a pause of up to about 1.2 s before
+    /// the closing `CMD_ACK_OK`; keep this above that (the default is). The
+    /// chunk requests of a transfer use [`chunk_timeout`](Self::chunk_timeout).
     ///
     /// ```
     /// # use std::time::Duration;
@@ -166,6 +173,11 @@ impl Options {
     /// [`Error::NoProgress`](super::Error::NoProgress) naming what the
     /// device sent, or [`Error::Timeout`](super::Error::Timeout) when it
     /// sent nothing.
+    ///
+    /// Default 10 s. This is also the per-read timeout while data flows:
+    /// firmware waits about 20 ms after each data packet and some models
+    /// pause up to about 1.2 s every few packets, so a value below the
+    /// longest pause makes transfers from those models fail.
     ///
     /// ```
     /// # use std::time::Duration;

@@ -5,6 +5,7 @@ use crate::terminal::record::attendance::AttendanceLayout;
 use crate::terminal::record::door::{DoorPolarity, UnlockUnit};
 use crate::terminal::record::text::TextEncoding;
 use crate::terminal::record::user::UserLayout;
+use crate::terminal::sim::pacing::Pacing;
 use std::path::PathBuf;
 
 /// How the simulated firmware formats the data of an `EF_ATTLOG` event
@@ -48,7 +49,8 @@ impl AttLogEventFormat {
 
 /// What kind of device the simulator pretends to be.
 ///
-/// Two profiles are built in: [`Profile::zk8`] (TFT firmware) and
+/// Three profiles are built in: [`Profile::zk8`] (TFT firmware),
+/// [`Profile::zk8_1008`] (the same with 1,008-byte burst packets) and
 /// [`Profile::zk6`] (black-and-white firmware). All fields are public so a
 /// test can start from one and change what it needs.
 ///
@@ -72,8 +74,14 @@ pub struct Profile {
     pub tcp: bool,
     /// Whether the device listens on UDP.
     pub udp: bool,
-    /// `psize` of `CMD_PREPARE_DATA` bursts over TCP (UDP always uses 1024).
+    /// Packet size announced in `CMD_PREPARE_DATA` and used for the
+    /// `CMD_DATA` packets of a burst over TCP (UDP always uses 1024).
+    /// Firmware differs: 65,528 (`0xFFF8`, the firmware code and a capture),
+    /// 1,008 and 65,536 are seen in the field.
     pub tcp_burst_packet_size: u32,
+    /// How reply frames are paced on the wire (see [`Pacing`]);
+    /// [`SimConfig::pacing`] overrides it.
+    pub pacing: Pacing,
     /// `CMD_GET_VERSION` answer, e.g. `"Ver 6.60 Apr 28 2015"`.
     pub firmware: String,
     /// `~Platform` option.
@@ -106,8 +114,8 @@ pub struct Profile {
 
 impl Profile {
     /// TFT firmware ("zk8"): TCP and UDP, 72-byte users, 40-byte attendance,
-    /// 32-byte `EF_ATTLOG` events, 65 536-byte TCP burst packets,
-    /// platform `ZEM760_TFT`.
+    /// 32-byte `EF_ATTLOG` events, 65,528-byte TCP burst packets,
+    /// [`Pacing::link`], platform `ZEM760_TFT`.
     pub fn zk8() -> Profile {
         Profile {
             name: "zk8".into(),
@@ -115,7 +123,8 @@ impl Profile {
             attendance_layout: AttendanceLayout::Tft40,
             tcp: true,
             udp: true,
-            tcp_burst_packet_size: 65_536,
+            tcp_burst_packet_size: 65_528,
+            pacing: Pacing::link(),
             firmware: "Ver 6.60 Apr 28 2015".into(),
             platform: "ZEM760_TFT".into(),
             serial_number: "OIN7030067012300001".into(),
@@ -133,6 +142,24 @@ impl Profile {
         }
     }
 
+    /// TFT firmware announcing 1,008-byte burst packets ("zk8-1008"): like
+    /// [`zk8`](Self::zk8), so a 64 KB chunk is a burst of 65 `CMD_DATA`
+    /// packets.
+    ///
+    /// ```
+    /// use zkproto::terminal::sim::Profile;
+    /// let p = Profile::by_name("ZK8-1008").unwrap();
+    /// assert_eq!((p.name.as_str(), p.tcp_burst_packet_size), ("zk8-1008", 1008));
+    /// assert_eq!(Profile::zk8().tcp_burst_packet_size, 0xFFF8);
+    /// ```
+    pub fn zk8_1008() -> Profile {
+        Profile {
+            name: "zk8-1008".into(),
+            tcp_burst_packet_size: 1008,
+            ..Profile::zk8()
+        }
+    }
+
     /// Black-and-white firmware ("zk6"): UDP only, 28-byte users, 16-byte
     /// attendance, 12-byte `EF_ATTLOG` events, platform `ZEM500`.
     pub fn zk6() -> Profile {
@@ -143,6 +170,7 @@ impl Profile {
             tcp: false,
             udp: true,
             tcp_burst_packet_size: 1024,
+            pacing: Pacing::link(),
             firmware: "Ver 6.39 Jan 19 2011".into(),
             platform: "ZEM500".into(),
             serial_number: "3392110300021".into(),
@@ -160,10 +188,12 @@ impl Profile {
         }
     }
 
-    /// A built-in profile by name (`"zk8"` or `"zk6"`, case-insensitive).
+    /// A built-in profile by name (`"zk8"`, `"zk8-1008"` or `"zk6"`,
+    /// case-insensitive).
     pub fn by_name(name: &str) -> Option<Profile> {
         match name.to_ascii_lowercase().as_str() {
             "zk8" => Some(Profile::zk8()),
+            "zk8-1008" => Some(Profile::zk8_1008()),
             "zk6" => Some(Profile::zk6()),
             _ => None,
         }
@@ -188,13 +218,19 @@ impl Default for Profile {
 /// Everything needed to build a [`Simulator`](super::Simulator).
 ///
 /// The default is the zk8 profile, no comm key, UTF-8, seed 1, no users and
-/// no attendance records, no state file.
+/// no attendance records, no state file, and the profile's pacing
+/// ([`Pacing::link`] for the built-in profiles: frames a few milliseconds
+/// apart, so clients that read one frame per `read()` work, as they do
+/// against real firmware; use [`Pacing::None`] for benchmarks).
 ///
 /// ```
-/// use zkproto::terminal::sim::{SimConfig, Profile};
+/// use zkproto::terminal::sim::{Pacing, SimConfig, Profile};
 /// let c = SimConfig { users: 5, attendance: 20, ..SimConfig::default() };
 /// assert_eq!(c.profile, Profile::zk8());
 /// assert!(c.comm_key.is_none());
+/// assert_eq!(c.effective_pacing(), Pacing::link());
+/// let fast = SimConfig { pacing: Some(Pacing::None), ..c };
+/// assert_eq!(fast.effective_pacing(), Pacing::None);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SimConfig {
@@ -214,6 +250,16 @@ pub struct SimConfig {
     /// rewritten atomically and durably after every change, before the
     /// change is acknowledged (see [`persist`](super::persist)).
     pub state_file: Option<PathBuf>,
+    /// Pacing of the reply frames; `None` uses the profile's.
+    pub pacing: Option<Pacing>,
+}
+
+impl SimConfig {
+    /// The pacing the simulator uses: [`pacing`](Self::pacing), or the
+    /// profile's.
+    pub fn effective_pacing(&self) -> Pacing {
+        self.pacing.unwrap_or(self.profile.pacing)
+    }
 }
 
 impl Default for SimConfig {
@@ -226,6 +272,7 @@ impl Default for SimConfig {
             users: 0,
             attendance: 0,
             state_file: None,
+            pacing: None,
         }
     }
 }

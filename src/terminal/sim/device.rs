@@ -46,6 +46,7 @@ use crate::terminal::sequence::{DeviceSequence, Verdict};
 use crate::terminal::sim::config::{Profile, SimConfig};
 use crate::terminal::sim::events;
 use crate::terminal::sim::fault::{self, Fault};
+use crate::terminal::sim::pacing::Pacing;
 use crate::terminal::sim::seed::{Rng, seed_state};
 use crate::terminal::sim::state::{Clock, State};
 use bytes::{Bytes, BytesMut};
@@ -103,7 +104,8 @@ pub struct Outgoing {
     pub delay: Duration,
     /// Corrupt its checksum on the wire.
     pub corrupt_checksum: bool,
-    /// TCP: write the frame in pieces of this many bytes.
+    /// TCP: write the frame in pieces of this many bytes, each flushed, a
+    /// millisecond apart.
     pub split: Option<usize>,
     /// Do not send it at all (a lost datagram).
     pub drop: bool,
@@ -187,6 +189,7 @@ pub struct Device {
     next_session: u16,
     opened: u64,
     faults: Vec<Fault>,
+    pacing: Pacing,
     log: VecDeque<Command>,
     pushes: Vec<(PeerKey, Outgoing)>,
     dirty: bool,
@@ -267,6 +270,7 @@ impl Device {
             next_session: first.max(1),
             opened: 0,
             faults: Vec::new(),
+            pacing: config.effective_pacing(),
             log: VecDeque::new(),
             pushes: Vec::new(),
             dirty: false,
@@ -410,6 +414,39 @@ impl Device {
         self.log.iter().copied().collect()
     }
 
+    /// The pacing of the reply frames (see [`Pacing`]).
+    pub fn pacing(&self) -> Pacing {
+        self.pacing
+    }
+
+    /// Changes the pacing of the reply frames; applies to replies produced
+    /// from now on.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use zkproto::terminal::sim::{Device, Pacing, PeerKey, SimConfig};
+    /// use zkproto::terminal::record::bulk::{BulkRead, ReadChunk};
+    /// use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// let mut dev = Device::new(&SimConfig { users: 100, ..SimConfig::default() });
+    /// assert_eq!(dev.pacing(), Pacing::link());
+    /// dev.set_pacing(Pacing::firmware());
+    /// dev.set_next_session_id(7);
+    /// let (peer, now) = (PeerKey::Tcp(1), Instant::now());
+    /// dev.handle(peer, &Packet::new(Command::Connect, 0, 0, &[][..]).to_bytes(), now);
+    /// let prep = Packet::new(Command::PrepareBuffer, 7, 1, BulkRead::users().encode());
+    /// dev.handle(peer, &prep.to_bytes(), now);
+    /// let read = Packet::new(Command::ReadBuffer, 7, 2, ReadChunk { offset: 0, len: 7204 }.encode());
+    /// let out = dev.handle(peer, &read.to_bytes(), now);
+    /// // PREPARE_DATA, one CMD_DATA (in 1,460-byte pieces), then ACK_OK 20 ms later.
+    /// assert_eq!(out.len(), 3);
+    /// assert_eq!(out[1].split, Some(1460));
+    /// assert_eq!(out[2].packet.reply_code(), ReplyCode::AckOk);
+    /// assert_eq!(out[2].delay, Duration::from_millis(20));
+    /// ```
+    pub fn set_pacing(&mut self, pacing: Pacing) {
+        self.pacing = pacing;
+    }
+
     /// Adds a fault.
     pub fn set_fault(&mut self, fault: Fault) {
         self.faults.push(fault);
@@ -472,16 +509,23 @@ impl Device {
         self.pushes.retain(|(p, _)| p != peer);
     }
 
-    /// Takes the queued realtime events of one peer.
+    /// Takes the queued realtime events of one peer, paced: over TCP each
+    /// event, the first one included, gets the gap of the pacing before it
+    /// (a reply written just before may still be unread).
     pub fn take_pushes_for(&mut self, peer: &PeerKey) -> Vec<Outgoing> {
         let (mine, rest): (Vec<_>, Vec<_>) = core::mem::take(&mut self.pushes)
             .into_iter()
             .partition(|(p, _)| p == peer);
         self.pushes = rest;
-        mine.into_iter().map(|(_, o)| o).collect()
+        let mut out: Vec<Outgoing> = mine.into_iter().map(|(_, o)| o).collect();
+        if !out.is_empty() {
+            self.pacing.apply(peer.transport(), &mut out, true);
+        }
+        out
     }
 
-    /// Takes the queued realtime events of every UDP peer.
+    /// Takes the queued realtime events of every UDP peer (not paced: each
+    /// is a datagram of its own).
     pub fn take_udp_pushes(&mut self) -> Vec<(SocketAddr, Outgoing)> {
         let (udp, rest): (Vec<_>, Vec<_>) = core::mem::take(&mut self.pushes)
             .into_iter()
@@ -599,7 +643,15 @@ impl Device {
     // --------------------------------------------------------------- packets
 
     /// Handles one received packet (see the [module documentation](self)).
+    /// The replies carry the delivery flags of the faults and of the
+    /// [pacing](Self::pacing).
     pub fn handle(&mut self, peer: PeerKey, input: &[u8], now: Instant) -> Vec<Outgoing> {
+        let mut out = self.handle_unpaced(peer, input, now);
+        self.pacing.apply(peer.transport(), &mut out, false);
+        out
+    }
+
+    fn handle_unpaced(&mut self, peer: PeerKey, input: &[u8], now: Instant) -> Vec<Outgoing> {
         self.tick(now);
         let input = match peer.transport() {
             // The firmware's UDP receive buffer holds 1032 bytes; longer
@@ -795,6 +847,17 @@ impl Device {
                 Fault::Delay(d) => {
                     if let Some(first) = out.first_mut() {
                         first.delay = first.delay.max(*d);
+                    }
+                }
+                Fault::LateBurstAck(d) => {
+                    let burst = out.len() > 2
+                        && out.first().map(|o| o.packet.reply_code())
+                            == Some(ReplyCode::PrepareData);
+                    if let Some(ack) = out
+                        .last_mut()
+                        .filter(|o| burst && o.packet.reply_code() == ReplyCode::AckOk)
+                    {
+                        ack.delay = ack.delay.saturating_add(*d);
                     }
                 }
                 Fault::SplitFrames { chunk } if transport == Transport::Tcp => {

@@ -14,6 +14,7 @@ use std::time::Duration;
 /// let f = Fault::DropNextReply { command: Some(Command::GetTime) };
 /// assert!(f.is_once());
 /// assert!(!Fault::Silent.is_once());
+/// assert!(!Fault::LateBurstAck(std::time::Duration::from_millis(300)).is_once());
 /// ```
 #[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,6 +49,12 @@ pub enum Fault {
         /// Data packets sent before closing.
         after_data_packets: usize,
     },
+    /// The closing `CMD_ACK_OK` of every `CMD_PREPARE_DATA` burst is sent
+    /// this long after the last `CMD_DATA` (persistent), like firmware whose
+    /// closing acknowledgement arrives after the client, having all the
+    /// data, has sent its next request. A correct client drops it by reply
+    /// id.
+    LateBurstAck(Duration),
     /// The next `1503` descriptor announces this size instead of the real
     /// one (once); the buffer itself is unchanged.
     AnnounceSize(u32),

@@ -10,10 +10,16 @@
 //!   [`Simulator::serve`], which starts TCP and/or UDP servers on any
 //!   address (port 0 allowed; the bound addresses are in the returned
 //!   [`SimServer`]).
-//! * [`Profile::zk8`] (TFT: 72-byte users, 40-byte attendance, TCP + UDP)
-//!   and [`Profile::zk6`] (black-and-white: 28-byte users, 16-byte
+//! * [`Profile::zk8`] (TFT: 72-byte users, 40-byte attendance, TCP + UDP;
+//!   [`Profile::zk8_1008`] with 1,008-byte burst packets) and
+//!   [`Profile::zk6`] (black-and-white: 28-byte users, 16-byte
 //!   attendance, UDP only) are built in; [`seed_state`] makes deterministic
 //!   demo data; [`persist`] keeps the data in a state file.
+//! * [`Pacing`] sets how replies go on the wire: `link` (the default)
+//!   writes each frame on its own, a few milliseconds apart, so clients that
+//!   read one frame per socket read work as they do against real devices;
+//!   `firmware` adds the firmware's 20 ms per data packet, optional long
+//!   pauses and 1,460-byte TCP segments; `none` is for benchmarks.
 //!
 //! TCP connections are served concurrently (real terminals accept one at
 //! a time; concurrent service makes pyzk's throw-away probe connection and
@@ -64,6 +70,7 @@ pub mod config;
 pub mod device;
 mod events;
 pub mod fault;
+pub mod pacing;
 pub mod persist;
 pub mod seed;
 mod server;
@@ -75,6 +82,7 @@ pub use events::{
     ALARM_DOOR_CLOSED, ALARM_DOOR_FORCED, ALARM_DOOR_OPEN, ALARM_EXIT_BUTTON, ALARM_TAMPER,
 };
 pub use fault::Fault;
+pub use pacing::{FirmwarePacing, Pacing};
 pub use seed::seed_state;
 pub use server::{MAX_TCP_PACKET, SimServer};
 pub use state::State;
@@ -416,6 +424,24 @@ impl Simulator {
     /// The session id the next new session gets (to reproduce captures).
     pub fn set_next_session_id(&self, id: u16) {
         self.shared.with(|d, _| d.set_next_session_id(id));
+    }
+
+    /// The pacing of the reply frames (see [`Pacing`]).
+    ///
+    /// ```
+    /// use zkproto::terminal::sim::{Pacing, SimConfig, Simulator};
+    /// let sim = Simulator::new(SimConfig::default());
+    /// assert_eq!(sim.pacing(), Pacing::link());
+    /// sim.set_pacing(Pacing::None);
+    /// assert_eq!(sim.pacing(), Pacing::None);
+    /// ```
+    pub fn pacing(&self) -> Pacing {
+        self.shared.read(|d, _| d.pacing())
+    }
+
+    /// Changes the pacing of the reply frames (replies produced from now on).
+    pub fn set_pacing(&self, pacing: Pacing) {
+        self.shared.with(|d, _| d.set_pacing(pacing));
     }
 
     /// Adds a fault.

@@ -5,10 +5,12 @@
 //! the `82 7d` tag bytes, as firmware does), every packet goes to
 //! [`Device::handle`](super::Device::handle), and the returned
 //! [`Outgoing`] packets are written with their delivery flags (delay, split,
-//! drop, close). Realtime events are written when the device announces them.
-//! A TCP stream whose envelope is malformed or announces more than
-//! [`MAX_TCP_PACKET`] is closed. Connection count and idle time are bounded
-//! by the simulator's [`NetLimits`] ([`crate::sim_net`]).
+//! drop, close), each frame with its own write and flush (over UDP, its own
+//! datagram); the device model sets the delays and splits of its
+//! [pacing](super::Pacing). Realtime events are written when the device
+//! announces them. A TCP stream whose envelope is malformed or announces
+//! more than [`MAX_TCP_PACKET`] is closed. Connection count and idle time
+//! are bounded by the simulator's [`NetLimits`] ([`crate::sim_net`]).
 
 use crate::sim_net::{self, IdleClock, NetLimits};
 use crate::terminal::frame::{Peek, TagCheck, TcpFraming};
@@ -188,7 +190,10 @@ pub(crate) async fn run_stream<S>(
     shared.disconnect(&peer);
 }
 
-/// Writes a batch; returns `false` when the connection must be closed.
+/// Writes a batch, each frame with its own write and flush (pieces of a
+/// split frame likewise, a millisecond apart), after the frame's delay; a
+/// frame marked `coalesce_with_next` goes in the same write as the next.
+/// Returns `false` when the connection must be closed.
 async fn write_tcp<W: AsyncWrite + Unpin>(wr: &mut W, out: Vec<Outgoing>) -> bool {
     let mut pending = BytesMut::new();
     for o in out {
@@ -199,20 +204,14 @@ async fn write_tcp<W: AsyncWrite + Unpin>(wr: &mut W, out: Vec<Outgoing>) -> boo
             tokio::time::sleep(o.delay).await;
         }
         if !o.drop {
-            let bytes = o.encode(Transport::Tcp);
-            match o.split {
-                Some(n) => {
-                    pending.extend_from_slice(&bytes);
-                    let mut rest = pending.split().freeze();
-                    while rest.has_remaining() {
-                        let piece = rest.split_to(n.min(rest.len()));
-                        if wr.write_all(&piece).await.is_err() || wr.flush().await.is_err() {
-                            return false;
-                        }
-                        tokio::time::sleep(Duration::from_millis(1)).await;
-                    }
-                }
-                None => pending.extend_from_slice(&bytes),
+            pending.extend_from_slice(&o.encode(Transport::Tcp));
+            let sent = match o.split {
+                _ if o.coalesce_with_next => Ok(()),
+                Some(n) => write_pieces(wr, pending.split().freeze(), n).await,
+                None => flush(wr, &mut pending).await,
+            };
+            if sent.is_err() {
+                return false;
             }
         }
         if o.close_after {
@@ -221,6 +220,23 @@ async fn write_tcp<W: AsyncWrite + Unpin>(wr: &mut W, out: Vec<Outgoing>) -> boo
         }
     }
     flush(wr, &mut pending).await.is_ok()
+}
+
+/// Writes `bytes` in pieces of `n` bytes, each flushed, a millisecond apart.
+async fn write_pieces<W: AsyncWrite + Unpin>(
+    wr: &mut W,
+    mut bytes: bytes::Bytes,
+    n: usize,
+) -> std::io::Result<()> {
+    while bytes.has_remaining() {
+        let piece = bytes.split_to(n.max(1).min(bytes.len()));
+        wr.write_all(&piece).await?;
+        wr.flush().await?;
+        if bytes.has_remaining() {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+    Ok(())
 }
 
 async fn flush<W: AsyncWrite + Unpin>(wr: &mut W, pending: &mut BytesMut) -> std::io::Result<()> {
