@@ -480,6 +480,32 @@ async fn firmware_long_pauses_do_not_trip_the_default_timeouts() {
     assert!(c.attendance().await.is_err());
 }
 
+/// A download that keeps making progress at firmware speed is never cut by
+/// the overall bulk budget, even with a short timeout: 5,000 records are
+/// four 64 KiB chunks of 65 packets each, about 11 s a chunk with a 1.2 s
+/// pause every 8 packets, while the timeout is 2 s. The budget allows each
+/// KiB the pacing of firmware (`FIRMWARE_PACE_PER_KIB`), on top of one
+/// timeout per exchange.
+#[tokio::test(start_paused = true)]
+async fn a_slow_but_steady_firmware_download_fits_the_bulk_budget() {
+    let pacing = Pacing::Firmware(FirmwarePacing {
+        pause_every: 8,
+        pause: Duration::from_millis(1200),
+        ..FirmwarePacing::default()
+    });
+    let sim = Simulator::new(config(Profile::zk8_1008(), 0, 5_000, Some(pacing)));
+    let opts = Options::new()
+        .timeout(Duration::from_secs(2))
+        .chunk_timeout(Duration::from_secs(2));
+    let mut c = attach(&sim, opts).await;
+    let t = Instant::now();
+    assert_eq!(c.attendance().await.unwrap().records, sim.attendance());
+    // Slower than one timeout per chunk: the exchange term alone
+    // (2 s × (2 + 4 + 3) = 18 s) would have cut it.
+    assert!(t.elapsed() > Duration::from_secs(18), "{:?}", t.elapsed());
+    c.disconnect().await.unwrap();
+}
+
 #[tokio::test(start_paused = true)]
 async fn the_client_reassembles_mtu_pieces_and_many_packet_bursts() {
     for profile in [Profile::zk8(), Profile::zk8_1008()] {

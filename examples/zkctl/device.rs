@@ -147,7 +147,7 @@ const UDP_ATTEMPTS: u32 = 2;
 /// A request gets `T` for its answer (on UDP shared by its two attempts,
 /// `T / 2` each; TCP does not retransmit); a bulk read gets `T` for the
 /// answer to `1503` and at most `T` without progress after that, within
-/// the overall allowance `T × (2 + chunks + retries)` (see
+/// the overall allowance `T × (2 + chunks + retries) + 200 ms per KiB` (see
 /// `zkproto::terminal::session::Budget::bulk_allowance`). Automatic
 /// transport tries TCP (`T`, plus at most `min(T, 2 s)` for the C3 probe),
 /// then UDP (`T`).

@@ -57,7 +57,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 mod budget;
-pub use budget::{Budget, Waste};
+pub use budget::{Budget, FIRMWARE_PACE_PER_KIB, Waste};
 
 /// Default number of realtime events kept while nobody takes them; older
 /// events are dropped (and counted) beyond it.

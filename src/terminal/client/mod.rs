@@ -145,8 +145,11 @@ enum Got {
     TimedOut,
 }
 
+/// The client's clock: tokio's, so the sans-IO deadlines and the timers
+/// that wait for them agree (also under `tokio::time::pause`, where a
+/// test's virtual time advances and `std::time::Instant` does not).
 fn now() -> Instant {
-    Instant::now()
+    tokio::time::Instant::now().into_std()
 }
 
 impl Client {

@@ -162,14 +162,16 @@ impl Options {
     /// must also end within its overall budget, counted from the `1503`
     /// request, which nothing extends:
     ///
-    /// `first + chunk_timeout × (2 + ⌈size / chunk_size⌉ + retries)`
+    /// `first + chunk_timeout × (2 + ⌈size / chunk_size⌉ + retries) + ⌈size / 1024⌉ × 200 ms`
     ///
     /// where `first`, the time allowed for the answer to `1503`, is
     /// [`timeout`](Self::timeout) on TCP and `timeout × (1 + retries)` on
-    /// UDP (see
-    /// [`Budget`](crate::terminal::session::Budget)). A single burst reply
+    /// UDP, and the last term is the pacing of real firmware (see
+    /// [`Budget::bulk_allowance`](crate::terminal::session::Budget::bulk_allowance)).
+    /// A single burst reply
     /// (one template) gets `first` for its first packet and
-    /// `first + chunk_timeout × 3` overall. Past either bound the read fails with
+    /// `first + chunk_timeout × 3` plus the pacing term overall. Past either
+    /// bound the read fails with
     /// [`Error::NoProgress`](super::Error::NoProgress) naming what the
     /// device sent, or [`Error::Timeout`](super::Error::Timeout) when it
     /// sent nothing.

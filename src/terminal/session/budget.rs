@@ -19,7 +19,7 @@
 //! let sec = Duration::from_secs(1);
 //! let mut b = Budget::new(t0, sec, sec, 4);
 //! assert_eq!(b.deadline(), t0 + sec);
-//! b.set_allowance(Budget::bulk_allowance(sec, 100_000, 0xFFC0, 3)); // 7 s in all
+//! b.set_allowance(Budget::bulk_allowance(sec, 100_000, 0xFFC0, 3)); // 26.6 s in all
 //! // An empty frame at 0.5 s does not move the deadline…
 //! assert!(b.waste(Waste::NoData("empty CMD_DATA".into())).is_ok());
 //! assert_eq!(b.deadline(), t0 + sec);
@@ -30,6 +30,12 @@
 
 use super::SessionError;
 use std::time::{Duration, Instant};
+
+/// Time allowed per KiB of a bulk read on top of the exchange timeouts:
+/// firmware sends about 1 KiB per data packet, waits about 20 ms after each
+/// and pauses up to about 1.2 s every few packets on some models (§4.3);
+/// 200 ms a KiB covers a pause every seventh packet.
+pub const FIRMWARE_PACE_PER_KIB: Duration = Duration::from_millis(200);
 
 /// A frame that answered the outstanding request without progress.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,18 +108,24 @@ impl Budget {
 
     /// The overall allowance of a bulk read of `size` bytes fetched in
     /// `chunk_size` chunks with at most `chunk_retries` chunk re-requests,
-    /// each exchange allowed `timeout`:
+    /// each exchange allowed `timeout`, plus what firmware pacing costs:
     ///
-    /// `timeout × (2 + ⌈size / chunk_size⌉ + chunk_retries)`
+    /// `timeout × (2 + ⌈size / chunk_size⌉ + chunk_retries) + ⌈size / 1024⌉ × 200 ms`
     ///
     /// (one exchange for the `1503` reply, one per chunk, one per
-    /// re-request, one spare). It is counted from the start of the read.
+    /// re-request, one spare; and [`FIRMWARE_PACE_PER_KIB`] for each KiB,
+    /// because real firmware waits about 20 ms after each data packet and
+    /// some models pause up to about 1.2 s every few packets, §4.3). It is
+    /// counted from the start of the read. A device that keeps making
+    /// progress at real firmware speed always fits in it; one that trickles
+    /// data slower than about 5 KiB/s does not.
     ///
     /// ```
     /// # use std::time::Duration;
     /// # use zkproto::terminal::session::Budget;
     /// let t = Duration::from_secs(1);
-    /// assert_eq!(Budget::bulk_allowance(t, 100_000, 0xFFC0, 3), t * 7);
+    /// // 7 exchanges, and 98 KiB at 200 ms each.
+    /// assert_eq!(Budget::bulk_allowance(t, 100_000, 0xFFC0, 3), t * 7 + Duration::from_millis(19_600));
     /// assert_eq!(Budget::bulk_allowance(t, 0, 0xFFC0, 0), t * 2);
     /// ```
     pub fn bulk_allowance(
@@ -124,7 +136,9 @@ impl Budget {
     ) -> Duration {
         let chunks = size.div_ceil(chunk_size.max(1));
         let exchanges = 2u32.saturating_add(chunks).saturating_add(chunk_retries);
-        timeout.saturating_mul(exchanges)
+        timeout
+            .saturating_mul(exchanges)
+            .saturating_add(FIRMWARE_PACE_PER_KIB.saturating_mul(size.div_ceil(1024)))
     }
 
     /// How many frames in a row may carry no progress during a bulk read
@@ -324,7 +338,10 @@ mod tests {
     fn progress_extends_within_the_allowance_only() {
         let t0 = Instant::now();
         let mut b = Budget::new(t0, S, S, 8);
-        b.set_allowance(Budget::bulk_allowance(S, 3 * 1024, 1024, 0)); // 5 s
+        // 5 exchanges of 1 s and 3 KiB at 200 ms: 5.6 s.
+        let allowance = Budget::bulk_allowance(S, 3 * 1024, 1024, 0);
+        assert_eq!(allowance, S * 5 + FIRMWARE_PACE_PER_KIB * 3);
+        b.set_allowance(allowance);
         let mut now = t0;
         for _ in 0..20 {
             now += S / 2;
@@ -333,8 +350,9 @@ mod tests {
             }
             b.progress(now); // a device dripping data every 0.5 s
         }
-        assert_eq!(b.deadline(), t0 + S * 5);
-        assert!(b.expired(t0 + S * 5));
+        assert_eq!(b.deadline(), t0 + allowance);
+        assert!(b.expired(t0 + allowance));
+        assert!(!b.expired(t0 + allowance - Duration::from_millis(1)));
     }
 
     #[test]
