@@ -8,7 +8,6 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 use std::net::SocketAddr;
-use std::process::{Command as Process, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -25,7 +24,7 @@ use zkproto::terminal::{ChecksumMode, Command, Packet, ReplyCode};
 
 #[allow(dead_code)] // the shared harness has more than these tests use
 mod common;
-use common::{Run, bin, wait_with_deadline};
+use common::Run;
 
 const SESSION: u16 = 0x4242;
 const T: Duration = Duration::from_secs(1);
@@ -521,24 +520,8 @@ async fn auto_mode_error_names_both_attempts() {
 
 fn zkctl(args: &[&str], stdin: Option<&str>, limit: Duration) -> (Run, Duration) {
     let start = Instant::now();
-    let mut child = Process::new(bin("zkctl"))
-        .args(args)
-        .env_remove("ZKCTL_DEVICE")
-        .env_remove("ZKCTL_COMM_KEY")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn zkctl");
-    {
-        use std::io::Write;
-        let mut pipe = child.stdin.take().expect("stdin");
-        if let Some(text) = stdin {
-            pipe.write_all(text.as_bytes()).expect("write stdin");
-        }
-    }
-    let out = wait_with_deadline(child, limit);
-    (Run::from(out), start.elapsed())
+    let run = common::run_zkctl(args, stdin, &[], limit);
+    (run, start.elapsed())
 }
 
 async fn zkctl_async(args: Vec<String>, stdin: Option<&'static str>) -> (Run, Duration) {

@@ -15,13 +15,13 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{Run, bin, closed_port, wait_with_deadline};
+use common::{Run, bin, closed_port, run_zkctl};
 
 // ---------------------------------------------------------------- harness
 
@@ -30,23 +30,7 @@ fn zkctl(args: &[&str]) -> Run {
 }
 
 fn zkctl_stdin(args: &[&str], stdin: Option<&str>) -> Run {
-    let mut child = Command::new(bin("zkctl"))
-        .args(args)
-        .env_remove("ZKCTL_DEVICE")
-        .env_remove("ZKCTL_COMM_KEY")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn zkctl");
-    {
-        let mut pipe = child.stdin.take().expect("stdin");
-        if let Some(text) = stdin {
-            pipe.write_all(text.as_bytes()).expect("write stdin");
-        }
-    }
-    let out = wait_with_deadline(child, Duration::from_secs(60));
-    Run::from(out)
+    run_zkctl(args, stdin, &[], Duration::from_secs(60))
 }
 
 /// A `zksim` child process on 127.0.0.1 (killed on drop).

@@ -11,12 +11,12 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 mod common;
-use common::{Run, bin, closed_port, wait_with_deadline};
+use common::{Run, bin, closed_port};
 
 // ---------------------------------------------------------------- harness
 
@@ -47,25 +47,7 @@ impl Run {
 
 /// Runs zkctl with these arguments, optional stdin and extra environment.
 fn zkctl_full(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(bin("zkctl"));
-    cmd.args(args)
-        .env_remove("ZKCTL_DEVICE")
-        .env_remove("ZKCTL_COMM_KEY")
-        .env_remove("ZKCTL_PASSWORD")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("spawn zkctl");
-    {
-        let mut pipe = child.stdin.take().expect("stdin");
-        if let Some(text) = stdin {
-            pipe.write_all(text.as_bytes()).expect("write stdin");
-        }
-    }
-    Run::from(wait_with_deadline(child, Duration::from_secs(60)))
+    common::run_zkctl(args, stdin, env, Duration::from_secs(60))
 }
 
 fn zkctl(args: &[&str]) -> Run {

@@ -112,6 +112,31 @@ impl Run {
     }
 }
 
+/// Runs zkctl with `args`, `stdin` on its standard input (closed after),
+/// `env` added to a clean environment (no `ZKCTL_*` settings inherited),
+/// and waits at most `limit` for it.
+pub fn run_zkctl(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)], limit: Duration) -> Run {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut cmd = Command::new(bin("zkctl"));
+    cmd.args(args)
+        .env_remove("ZKCTL_DEVICE")
+        .env_remove("ZKCTL_COMM_KEY")
+        .env_remove("ZKCTL_PASSWORD")
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn zkctl");
+    {
+        let mut pipe = child.stdin.take().expect("stdin");
+        if let Some(text) = stdin {
+            pipe.write_all(text.as_bytes()).expect("write stdin");
+        }
+    }
+    Run::from(wait_with_deadline(child, limit))
+}
+
 pub fn wait_with_deadline(mut child: Child, limit: Duration) -> Output {
     let start = Instant::now();
     loop {
