@@ -735,7 +735,7 @@ impl From<SyncCursor> for CursorRepr {
 impl TryFrom<CursorRepr> for SyncCursor {
     type Error = BadCursor;
     fn try_from(r: CursorRepr) -> Result<Self, BadCursor> {
-        if r.tail.len() % 2 != 0 || r.tail.len() > 4 * usize::from(u16::MAX) {
+        if !r.tail.len().is_multiple_of(2) || r.tail.len() > 4 * usize::from(u16::MAX) {
             return Err(BadCursor("tail is not hex of at most two records"));
         }
         let tail = (0..r.tail.len())

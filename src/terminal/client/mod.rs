@@ -28,6 +28,7 @@ mod error;
 mod events;
 mod info;
 mod options;
+mod sync;
 mod templates;
 mod transport;
 mod users;
@@ -39,6 +40,9 @@ pub use error::Error;
 pub use events::{EventStream, SupervisedEvent, Supervisor, supervised_events};
 pub use info::DeviceInfo;
 pub use options::{Options, Transport};
+pub use sync::{
+    AttendanceBatch, AttendanceSync, ClearOutcome, LogChange, OnDiscontinuity, SyncOutcome,
+};
 pub use users::NewUser;
 
 use crate::terminal::command::Command;
@@ -756,9 +760,19 @@ impl Client {
     /// Starts a bulk read (sends the `1503` request). The read's time and
     /// frame budget starts now (see [`Options::chunk_timeout`]).
     pub(crate) async fn bulk_begin(&mut self, read: BulkRead) -> Result<BulkPull, Error> {
+        self.bulk_begin_at(read, 0).await
+    }
+
+    /// Starts a bulk read of the buffer from byte `offset` on (see
+    /// [`BulkReader::starting_at`]); the budget covers only those bytes.
+    pub(crate) async fn bulk_begin_at(
+        &mut self,
+        read: BulkRead,
+        offset: u32,
+    ) -> Result<BulkPull, Error> {
         self.prepare().await?;
         let limits = self.bulk_limits();
-        let reader = BulkReader::new(read, limits);
+        let reader = BulkReader::new(read, limits).starting_at(offset);
         let t = now();
         let packet =
             self.session
@@ -856,7 +870,12 @@ impl Client {
             if before.1.is_none() && pull.reader.size().is_some() {
                 // The 1503 reply: the size is known, and so is the allowance.
                 let l = self.bulk_limits();
-                let size = pull.reader.size().unwrap_or(0);
+                // Only the bytes still to read (a read may start at an offset).
+                let size = pull
+                    .reader
+                    .size()
+                    .unwrap_or(0)
+                    .saturating_sub(pull.reader.delivered());
                 pull.budget.progress(t);
                 // Documented in Options::chunk_timeout.
                 pull.budget.set_allowance(
@@ -1029,6 +1048,15 @@ pub(crate) struct BulkPull {
     finished: bool,
     what: Command,
     budget: Budget,
+}
+
+impl BulkPull {
+    /// Marks the read as ended before all its bytes arrived; `true` when
+    /// it was still running (its buffer is then still held by the device).
+    pub(crate) fn finish_early(&mut self) -> bool {
+        self.in_exchange = false;
+        !std::mem::replace(&mut self.finished, true)
+    }
 }
 
 /// The read-only C3 probe of reference c3-panel §10: GetDeviceParam
