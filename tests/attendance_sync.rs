@@ -125,7 +125,7 @@ fn cursor_after(records: &[Attendance], n: usize) -> SyncCursor {
     let len = records[0].layout().record_len();
     let tail: Vec<u8> = records[n.saturating_sub(2)..n]
         .iter()
-        .flat_map(|a| a.raw().to_vec())
+        .flat_map(|a| a.to_bytes().unwrap().to_vec())
         .collect();
     SyncCursor::from_parts(n as u32, len, tail).unwrap()
 }
@@ -202,6 +202,74 @@ async fn full_then_incremental_over_tcp_and_udp() {
         c.disconnect().await.unwrap();
         server.shutdown().await;
     }
+}
+
+#[tokio::test]
+async fn small_logs_sent_whole_are_cut_at_the_cursor() {
+    // A buffer of at most 1024 bytes comes back whole in the 1503 reply.
+    let sim = sim(Profile::zk8(), 3, 10);
+    let (mut c, _) = connect(&sim, opts(), None, None).await;
+    let all = sim.attendance();
+    for seen in [1, 2, 7, 10] {
+        let b = c.attendance_since(&cursor_after(&all, seen)).await.unwrap();
+        assert_eq!(b.outcome, SyncOutcome::Continued);
+        assert_eq!(b.records, all[seen..].to_vec(), "{seen}");
+        assert_eq!(b.cursor, cursor_after(&all, 10));
+    }
+    assert!(
+        !sim.commands()
+            .contains(&zkproto::terminal::Command::ReadBuffer)
+    );
+    // A changed known record is caught in a direct reply too.
+    let mut other = all.clone();
+    other[6].state ^= 1;
+    let b = c.attendance_since(&cursor_after(&other, 8)).await.unwrap();
+    assert_eq!(
+        b.outcome,
+        SyncOutcome::Restarted {
+            reason: Discontinuity::Mismatch { index: 6 },
+            from: 0
+        }
+    );
+    assert_eq!(b.records, all);
+}
+
+#[tokio::test]
+async fn announced_sizes_are_cross_checked_on_tail_reads() {
+    let sim = sim(Profile::zk8(), 3, 60);
+    let all = sim.attendance();
+    let cursor = cursor_after(&all, 50);
+    let (mut c, _) = connect(&sim, opts(), None, None).await;
+    // A size that fits no layout for 60 records: the table is refused.
+    sim.set_fault(Fault::AnnounceSize(4 + 60 * 40 + 8));
+    let mut sync = AttendanceSync::new(cursor.clone());
+    let e = c.sync_attendance(&mut sync).await.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            zkproto::terminal::client::Error::TableMismatch {
+                device_count: 60,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(sync.records().is_empty());
+    assert_eq!(sync.cursor(), &cursor);
+    // A size of 49-byte records: another layout, so the log is read whole.
+    sim.set_fault(Fault::AnnounceSize(4 + 60 * 49));
+    let b = c.attendance_since(&cursor).await.unwrap();
+    assert_eq!(
+        b.outcome,
+        SyncOutcome::Restarted {
+            reason: Discontinuity::LayoutChanged {
+                had: 40,
+                now: Some(49)
+            },
+            from: 0
+        }
+    );
+    assert_eq!(b.records, all);
 }
 
 /// Frame boundaries (end offsets) of a TCP transcript.

@@ -1632,3 +1632,43 @@ fn attendance_safe_clear_archives_then_clears() {
     assert_eq!(read_json(&cursor)["records"], 0);
     assert!(local.sim.attendance().is_empty());
 }
+
+#[test]
+fn attendance_cursor_resumes_a_broken_download_without_repeats() {
+    let dir = tempfile::tempdir().unwrap();
+    let cursor = dir.path().join("cursor.json");
+    let cur = cursor.to_str().unwrap();
+    let local = Local::start(SimConfig {
+        profile: Profile::zk8_1008(),
+        users: 3,
+        attendance: 300,
+        ..SimConfig::default()
+    });
+    // The connection drops after 5 of the 12 burst packets.
+    local
+        .sim
+        .set_fault(zkproto::terminal::sim::Fault::CloseMidBulk {
+            after_data_packets: 5,
+        });
+    let first = local.run(&["--json", "attendance", "--cursor", cur]);
+    assert_eq!(first.code, 3, "{first:#?}");
+    let err: Value = serde_json::from_str(&first.stderr).unwrap();
+    assert_eq!(err["error"]["kind"], "network");
+    let hint = err["error"]["hint"].as_str().unwrap();
+    assert!(hint.contains("run the same command again"), "{hint}");
+    let part = first.json();
+    let got = part.as_array().map_or(0, Vec::len);
+    assert!(got > 0 && got < 300, "{got}");
+    assert_eq!(read_json(&cursor)["records"], got);
+    let rest = local
+        .run(&["--json", "attendance", "--cursor", cur])
+        .ok()
+        .json();
+    let mut joined = part.as_array().unwrap().clone();
+    joined.extend(rest.as_array().unwrap().iter().cloned());
+    assert_eq!(
+        Value::Array(joined),
+        local.run(&["--json", "attendance"]).ok().json()
+    );
+    assert_eq!(read_json(&cursor)["records"], 300);
+}

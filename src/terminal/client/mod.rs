@@ -760,15 +760,27 @@ impl Client {
     /// Starts a bulk read (sends the `1503` request). The read's time and
     /// frame budget starts now (see [`Options::chunk_timeout`]).
     pub(crate) async fn bulk_begin(&mut self, read: BulkRead) -> Result<BulkPull, Error> {
-        self.bulk_begin_at(read, 0).await
+        self.bulk_begin_from(read, 0, false).await
     }
 
     /// Starts a bulk read of the buffer from byte `offset` on (see
     /// [`BulkReader::starting_at`]); the budget covers only those bytes.
+    /// The first [`bulk_next`](Self::bulk_next) returns once the size is
+    /// known (an empty piece unless the data came whole), before any
+    /// `CMD_READ_BUFFER`, so the caller can check the size first.
     pub(crate) async fn bulk_begin_at(
         &mut self,
         read: BulkRead,
         offset: u32,
+    ) -> Result<BulkPull, Error> {
+        self.bulk_begin_from(read, offset, true).await
+    }
+
+    async fn bulk_begin_from(
+        &mut self,
+        read: BulkRead,
+        offset: u32,
+        pause_on_size: bool,
     ) -> Result<BulkPull, Error> {
         self.prepare().await?;
         let limits = self.bulk_limits();
@@ -782,6 +794,7 @@ impl Client {
             reader,
             in_exchange: true,
             finished: false,
+            pause_on_size,
             what: read.inner_command(),
             budget: Budget::new(
                 t,
@@ -867,7 +880,8 @@ impl Client {
                 }
             };
             let t = now();
-            if before.1.is_none() && pull.reader.size().is_some() {
+            let announced = before.1.is_none() && pull.reader.size().is_some();
+            if announced {
                 // The 1503 reply: the size is known, and so is the allowance.
                 let l = self.bulk_limits();
                 // Only the bytes still to read (a read may start at an offset).
@@ -900,6 +914,9 @@ impl Client {
             }
             if let Some(d) = step.data {
                 return Ok(Some(d));
+            }
+            if announced && pull.pause_on_size {
+                return Ok(Some(Bytes::new()));
             }
         }
     }
@@ -1046,6 +1063,8 @@ pub(crate) struct BulkPull {
     pub(crate) reader: BulkReader,
     in_exchange: bool,
     finished: bool,
+    /// Return to the caller once the buffer size is known.
+    pause_on_size: bool,
     what: Command,
     budget: Budget,
 }

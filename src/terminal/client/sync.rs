@@ -485,15 +485,26 @@ impl Client {
         cursor: &SyncCursor,
     ) -> Result<ClearOutcome, Error> {
         let mut g = self.disable().await?;
-        let mut check = AttendanceSync::new(cursor.clone()).on_discontinuity(OnDiscontinuity::Stop);
-        let outcome = g.sync_attendance(&mut check).await?;
-        let change = match outcome {
-            SyncOutcome::Stopped(d) => Some(LogChange::Discontinued(d)),
-            _ if check.cursor.records() != cursor.records() => Some(LogChange::NewRecords {
+        // The count first: a changed log is refused without reading it.
+        let now = u32::try_from(g.free_sizes().await?.records).unwrap_or(0);
+        let change = if now > cursor.records() {
+            Some(LogChange::NewRecords {
                 archived: cursor.records(),
-                now: check.cursor.records(),
-            }),
-            _ => None,
+                now,
+            })
+        } else {
+            // Same count (or fewer: the plan reports it): the last records
+            // must be the archived ones.
+            let mut check =
+                AttendanceSync::new(cursor.clone()).on_discontinuity(OnDiscontinuity::Stop);
+            match g.sync_attendance(&mut check).await? {
+                SyncOutcome::Stopped(d) => Some(LogChange::Discontinued(d)),
+                _ if check.cursor.records() != cursor.records() => Some(LogChange::NewRecords {
+                    archived: cursor.records(),
+                    now: check.cursor.records(),
+                }),
+                _ => None,
+            }
         };
         if let Some(change) = change {
             tracing::info!(%change, "attendance log changed: not cleared");
