@@ -1501,3 +1501,158 @@ fn restore_cut_off_by_a_dropped_connection_reports_what_it_changed() {
         .collect();
     assert_eq!(added, on_device, "{r:#?}");
 }
+
+// ---------------------------------------------------------------- incremental attendance
+
+fn punch(local: &Local, n: usize) {
+    let users = local.sim.users();
+    let enc = local.sim.encoding();
+    for i in 0..n {
+        local.sim.punch(&users[i % users.len()].user_id(enc), 1, 0);
+    }
+}
+
+#[test]
+fn attendance_cursor_downloads_only_new_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let cursor = dir.path().join("cursor.json");
+    let cur = cursor.to_str().unwrap();
+    let local = Local::start(SimConfig {
+        users: 3,
+        attendance: 50,
+        ..SimConfig::default()
+    });
+    let first = local
+        .run(&["--json", "attendance", "--cursor", cur])
+        .ok()
+        .json();
+    assert_eq!(first.as_array().map(Vec::len), Some(50));
+    let stored = read_json(&cursor);
+    assert_eq!(stored["records"], 50);
+    assert_eq!(stored["record_len"], 40);
+    assert_eq!(stored["tail"].as_str().map(str::len), Some(160));
+    // Nothing new.
+    let none = local
+        .run(&["--json", "attendance", "--cursor", cur])
+        .ok()
+        .json();
+    assert_eq!(none, Value::Array(vec![]));
+    // Three punches: exactly those.
+    punch(&local, 3);
+    let new = local.run(&["attendance", "--csv", "--cursor", cur]).ok();
+    assert_eq!(new.stdout.lines().count(), 1 + 3, "{}", new.stdout);
+    assert_eq!(read_json(&cursor)["records"], 53);
+    // Cleared behind the cursor's back: refused (exit 1), the cursor kept.
+    local.run(&["attendance", "clear", "--yes"]).ok();
+    punch(&local, 2);
+    let r = local.run(&["attendance", "--cursor", cur]).fails(1);
+    assert!(r.stderr.contains("--restart"), "{}", r.stderr);
+    assert_eq!(read_json(&cursor)["records"], 53);
+    // --restart downloads the new log.
+    let again = local
+        .run(&["--json", "attendance", "--cursor", cur, "--restart"])
+        .ok();
+    assert_eq!(again.json().as_array().map(Vec::len), Some(2));
+    assert!(again.stderr.contains("fewer than"), "{}", again.stderr);
+    assert_eq!(read_json(&cursor)["records"], 2);
+    // Usage errors: a broken cursor file, --since with --cursor.
+    std::fs::write(&cursor, "{\"records\":5,\"record_len\":40,\"tail\":\"00\"}").unwrap();
+    local.run(&["attendance", "--cursor", cur]).fails(2);
+    local
+        .run(&["attendance", "--cursor", cur, "--since", "2024-01-01"])
+        .fails(2);
+    local.run(&["attendance", "--restart"]).fails(2);
+    local
+        .run(&["attendance", "clear", "--yes", "--cursor", cur])
+        .fails(2);
+}
+
+#[test]
+fn attendance_safe_clear_archives_then_clears() {
+    let dir = tempfile::tempdir().unwrap();
+    let local = Local::start(SimConfig {
+        users: 3,
+        attendance: 40,
+        ..SimConfig::default()
+    });
+    let all = local.run(&["--json", "attendance"]).ok().json();
+    let archive = dir.path().join("archive.json");
+    let arc = archive.to_str().unwrap();
+    let r = local
+        .run(&["--json", "attendance", "clear", "--yes", "--archive", arc])
+        .ok()
+        .json();
+    assert_eq!(
+        (r["cleared"].clone(), r["remaining"].clone()),
+        (40.into(), 0.into())
+    );
+    assert_eq!(read_json(&archive), all);
+    assert!(local.sim.attendance().is_empty());
+    // An existing archive is never overwritten: exit 2, nothing deleted.
+    punch(&local, 2);
+    local
+        .run(&["attendance", "clear", "--yes", "--archive", arc])
+        .fails(2);
+    assert_eq!(local.sim.attendance().len(), 2);
+    // With a cursor: only the records after it, then the cursor is reset.
+    let cursor = dir.path().join("c.json");
+    let cur = cursor.to_str().unwrap();
+    local.run(&["attendance", "--cursor", cur]).ok();
+    punch(&local, 3);
+    let csv = dir.path().join("tail.csv");
+    local
+        .run(&[
+            "attendance",
+            "clear",
+            "--yes",
+            "--archive",
+            csv.to_str().unwrap(),
+            "--cursor",
+            cur,
+        ])
+        .ok();
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(text.lines().count(), 1 + 3, "{text}");
+    assert_eq!(read_json(&cursor)["records"], 0);
+    assert!(local.sim.attendance().is_empty());
+}
+
+#[test]
+fn attendance_cursor_resumes_a_broken_download_without_repeats() {
+    let dir = tempfile::tempdir().unwrap();
+    let cursor = dir.path().join("cursor.json");
+    let cur = cursor.to_str().unwrap();
+    let local = Local::start(SimConfig {
+        profile: Profile::zk8_1008(),
+        users: 3,
+        attendance: 300,
+        ..SimConfig::default()
+    });
+    // The connection drops after 5 of the 12 burst packets.
+    local
+        .sim
+        .set_fault(zkproto::terminal::sim::Fault::CloseMidBulk {
+            after_data_packets: 5,
+        });
+    let first = local.run(&["--json", "attendance", "--cursor", cur]);
+    assert_eq!(first.code, 3, "{first:#?}");
+    let err: Value = serde_json::from_str(&first.stderr).unwrap();
+    assert_eq!(err["error"]["kind"], "network");
+    let hint = err["error"]["hint"].as_str().unwrap();
+    assert!(hint.contains("run the same command again"), "{hint}");
+    let part = first.json();
+    let got = part.as_array().map_or(0, Vec::len);
+    assert!(got > 0 && got < 300, "{got}");
+    assert_eq!(read_json(&cursor)["records"], got);
+    let rest = local
+        .run(&["--json", "attendance", "--cursor", cur])
+        .ok()
+        .json();
+    let mut joined = part.as_array().unwrap().clone();
+    joined.extend(rest.as_array().unwrap().iter().cloned());
+    assert_eq!(
+        Value::Array(joined),
+        local.run(&["--json", "attendance"]).ok().json()
+    );
+    assert_eq!(read_json(&cursor)["records"], 300);
+}

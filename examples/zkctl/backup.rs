@@ -157,6 +157,12 @@ pub fn build(
 pub fn write(path: &Path, file: &BackupFile) -> Result<(), Failure> {
     let text = serde_json::to_string_pretty(file)
         .map_err(|e| Failure::usage(format!("cannot serialise the backup: {e}")))?;
+    write_replacing(path, text.as_bytes())
+}
+
+/// Writes `bytes` (and a newline) to `path` as [`write`] does: 0600, via a
+/// synced temporary file renamed over `path`.
+pub fn write_replacing(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     let fail = |p: &Path, e: std::io::Error| {
         Failure::usage(format!("cannot write {}: {e}", p.display()))
             .hint("check the directory exists and is writable")
@@ -168,7 +174,7 @@ pub fn write(path: &Path, file: &BackupFile) -> Result<(), Failure> {
     tmp_name.push(name);
     tmp_name.push(format!(".tmp-{}", std::process::id()));
     let tmp = path.with_file_name(tmp_name);
-    let written = write_private(&tmp, text.as_bytes()).and_then(|()| std::fs::rename(&tmp, path));
+    let written = write_private(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
     written.map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         fail(path, e)

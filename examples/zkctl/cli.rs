@@ -194,6 +194,16 @@ pub struct AttendanceArgs {
     /// Write to this file instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Incremental download: only the records after the cursor stored in
+    /// FILE (a missing file starts at the beginning); the new cursor is
+    /// stored there once the records are written out.
+    #[arg(long, value_name = "FILE")]
+    pub cursor: Option<PathBuf>,
+    /// With --cursor: when the device's log no longer continues the cursor
+    /// (cleared, rotated, restored, another device), download the whole log
+    /// instead of failing.
+    #[arg(long)]
+    pub restart: bool,
 }
 
 /// `attendance clear`
@@ -204,6 +214,17 @@ pub enum AttendanceCmd {
         /// Do not ask for confirmation.
         #[arg(long, short)]
         yes: bool,
+        /// Safe clear: first write the records to FILE (created, never
+        /// overwritten; CSV when it ends in .csv, else JSON) and sync it,
+        /// then clear only if no punch arrived since (keypad disabled
+        /// meanwhile).
+        #[arg(long, value_name = "FILE")]
+        archive: Option<PathBuf>,
+        /// With --archive: archive only the records after this cursor (those
+        /// before were already downloaded with `attendance --cursor FILE`),
+        /// and reset the cursor once the log is cleared.
+        #[arg(long, value_name = "FILE")]
+        cursor: Option<PathBuf>,
     },
 }
 

@@ -19,6 +19,7 @@ mod device;
 mod fail;
 mod input;
 mod panel;
+mod sync;
 mod transfer;
 mod view;
 
@@ -31,7 +32,10 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 use view::{UserView, shown};
-use zkproto::terminal::client::{Client, Error as ClientError, NewUser, StreamOptions, Transport};
+use zkproto::terminal::client::{
+    AttendanceSync, ClearOutcome, Client, Error as ClientError, NewUser, OnDiscontinuity,
+    StreamOptions, SyncOutcome, Transport,
+};
 use zkproto::terminal::command::EventMask;
 use zkproto::terminal::commkey::CommKey;
 use zkproto::terminal::record::door::DoorStatus;
@@ -39,6 +43,7 @@ use zkproto::terminal::record::text::{Overflow, TextEncoding};
 use zkproto::terminal::record::time::DeviceTime;
 use zkproto::terminal::record::user::{Privilege, User, UserLayout};
 use zkproto::terminal::sim::{Profile, SimConfig, Simulator};
+use zkproto::terminal::sync::SyncCursor;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -141,6 +146,8 @@ enum Prepared {
     Since(Option<DeviceTime>),
     Time(DeviceTime),
     Backup(Box<backup::Loaded>),
+    /// `attendance --cursor FILE`: the stored cursor.
+    Cursor(SyncCursor),
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
@@ -246,15 +253,42 @@ fn prepare(cmd: &Cmd, json: bool) -> Result<Prepared, Failure> {
             Prepared::None
         }
         Cmd::Attendance(AttendanceArgs {
-            action: Some(AttendanceCmd::Clear { yes }),
+            action:
+                Some(AttendanceCmd::Clear {
+                    yes,
+                    archive,
+                    cursor,
+                }),
             ..
         }) => {
+            if cursor.is_some() && archive.is_none() {
+                return Err(Failure::usage("--cursor needs --archive FILE")
+                    .hint("attendance clear --archive FILE --cursor CURSOR_FILE"));
+            }
+            if let Some(a) = archive
+                && a.exists()
+            {
+                return Err(Failure::usage(format!(
+                    "--archive {}: the file exists (an archive is never overwritten)",
+                    a.display()
+                ))
+                .hint("name a new file"));
+            }
             input::confirm_possible(*yes, "clearing the attendance log")?;
-            Prepared::None
+            match cursor {
+                Some(c) => Prepared::Cursor(sync::load_cursor(c)?),
+                None => Prepared::None,
+            }
         }
         Cmd::Attendance(a) => {
             if a.csv && json {
                 return Err(Failure::usage("--csv and --json exclude each other"));
+            }
+            if a.cursor.is_some() && a.since.is_some() {
+                return Err(Failure::usage("--cursor and --since exclude each other"));
+            }
+            if a.restart && a.cursor.is_none() {
+                return Err(Failure::usage("--restart needs --cursor FILE"));
             }
             let since = match &a.since {
                 Some(s) => Some(DeviceTime::parse(s).map_err(|e| {
@@ -263,7 +297,10 @@ fn prepare(cmd: &Cmd, json: bool) -> Result<Prepared, Failure> {
                 })?),
                 None => None,
             };
-            Prepared::Since(since)
+            match &a.cursor {
+                Some(c) => Prepared::Cursor(sync::load_cursor(c)?),
+                None => Prepared::Since(since),
+            }
         }
         Cmd::Time(TimeCmd::Set { when }) => {
             let t = if when.eq_ignore_ascii_case("now") {
@@ -313,12 +350,31 @@ async fn execute(s: &mut Session, ctx: &Ctx, cmd: &Cmd, prepared: Prepared) -> R
         (Cmd::Users(u), p) => users(c, ctx, u, p).await,
         (
             Cmd::Attendance(AttendanceArgs {
-                action: Some(AttendanceCmd::Clear { yes }),
+                action:
+                    Some(AttendanceCmd::Clear {
+                        yes,
+                        archive: Some(archive),
+                        cursor,
+                    }),
+                ..
+            }),
+            p,
+        ) => {
+            let from = match (cursor, p) {
+                (Some(path), Prepared::Cursor(c)) => Some((path.as_path(), c)),
+                _ => None,
+            };
+            attendance_safe_clear(c, ctx, *yes, archive, from).await
+        }
+        (
+            Cmd::Attendance(AttendanceArgs {
+                action: Some(AttendanceCmd::Clear { yes, .. }),
                 ..
             }),
             _,
         ) => attendance_clear(c, ctx, *yes).await,
         (Cmd::Attendance(a), Prepared::Since(since)) => attendance(c, ctx, a, since).await,
+        (Cmd::Attendance(a), Prepared::Cursor(cursor)) => attendance_sync(c, ctx, a, cursor).await,
         (Cmd::Door(d), _) => door(c, ctx, d).await,
         (Cmd::Events { count }, _) => events(c, ctx, *count).await,
         (Cmd::Time(TimeCmd::Get), _) => time_get(c, ctx).await,
@@ -666,6 +722,15 @@ async fn attendance(
     if let Some(e) = failed {
         return Err(ctx.err(e));
     }
+    write_records(ctx, args, &records)
+}
+
+/// Prints or writes (`--out`) attendance records in the chosen form.
+fn write_records(
+    ctx: &Ctx,
+    args: &AttendanceArgs,
+    records: &[zkproto::terminal::record::attendance::Attendance],
+) -> Result<(), Failure> {
     let mut out = String::new();
     if ctx.json && !args.csv {
         let arr: Vec<_> = records.iter().map(view::attendance_json).collect();
@@ -674,13 +739,13 @@ async fn attendance(
     } else if args.csv {
         out.push_str(view::ATTENDANCE_CSV_HEADER);
         out.push('\n');
-        for a in &records {
+        for a in records {
             out.push_str(&view::attendance_csv(a));
             out.push('\n');
         }
     } else {
         out.push_str(&view::attendance_text_header());
-        for a in &records {
+        for a in records {
             out.push_str(&view::attendance_text(a));
             out.push('\n');
         }
@@ -697,6 +762,155 @@ async fn attendance(
         None => print!("{out}"),
     }
     Ok(())
+}
+
+/// `attendance --cursor FILE`: the records after the stored cursor. They
+/// are written out first, then the cursor is replaced; after a broken
+/// download the records received are written and the cursor covers exactly
+/// them, so running the same command again continues without repeating any.
+async fn attendance_sync(
+    c: &mut Client,
+    ctx: &Ctx,
+    args: &AttendanceArgs,
+    cursor: SyncCursor,
+) -> Result<(), Failure> {
+    let Some(path) = &args.cursor else {
+        return Err(Failure::usage("internal: no cursor file"));
+    };
+    let policy = if args.restart {
+        OnDiscontinuity::Restart
+    } else {
+        OnDiscontinuity::Stop
+    };
+    let progress = std::sync::Arc::new(std::sync::Mutex::new(Progress::new()));
+    let bar = progress.clone();
+    let mut sync = AttendanceSync::new(cursor)
+        .on_discontinuity(policy)
+        .progress(move |p| {
+            if let Ok(mut b) = bar.lock() {
+                b.update(p.bytes_done, p.bytes_total.unwrap_or(p.bytes_done));
+            }
+        });
+    let result = c.sync_attendance(&mut sync).await;
+    if let Ok(b) = progress.lock() {
+        b.finish();
+    }
+    match &result {
+        Ok(SyncOutcome::Stopped(d)) => {
+            return Err(Failure::refused(format!(
+                "the device's attendance log does not continue the cursor in {}: {d}",
+                path.display()
+            ))
+            .hint("nothing was written; add --restart to download the whole log, or delete the cursor file"));
+        }
+        Ok(SyncOutcome::Restarted { reason, .. }) => {
+            eprintln!("zkctl: note: {reason}; the whole log was downloaded again");
+        }
+        Ok(SyncOutcome::Continued) | Err(_) => {}
+    }
+    let records = sync.take_records();
+    if result.is_ok() || !records.is_empty() {
+        write_records(ctx, args, &records)?;
+        flush_records(args)?;
+        sync::save_cursor(path, sync.cursor())?;
+    }
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) => Err(ctx.err(e).hint(format!(
+            "{} record(s) received were written and {} updated; run the same command again to continue",
+            records.len(),
+            path.display()
+        ))),
+    }
+}
+
+/// Makes the written records durable before the cursor moves past them.
+fn flush_records(args: &AttendanceArgs) -> Result<(), Failure> {
+    let fail = |p: &std::path::Path, e: std::io::Error| {
+        Failure::usage(format!("cannot sync {}: {e}", p.display()))
+    };
+    match &args.out {
+        Some(p) => std::fs::File::open(p)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| fail(p, e)),
+        None => std::io::stdout()
+            .flush()
+            .map_err(|e| Failure::usage(format!("cannot write the records: {e}"))),
+    }
+}
+
+/// `attendance clear --archive FILE [--cursor CFILE]`: download (all, or
+/// what follows the cursor), write and sync the archive, then clear only if
+/// the log is still exactly what was archived (checked with the keypad
+/// disabled).
+async fn attendance_safe_clear(
+    c: &mut Client,
+    ctx: &Ctx,
+    yes: bool,
+    archive: &std::path::Path,
+    from: Option<(&std::path::Path, SyncCursor)>,
+) -> Result<(), Failure> {
+    let start = from.as_ref().map(|(_, c)| c.clone()).unwrap_or_default();
+    let mut sync = AttendanceSync::new(start).on_discontinuity(OnDiscontinuity::Stop);
+    let outcome = c.sync_attendance(&mut sync).await.map_err(|e| ctx.err(e))?;
+    if let SyncOutcome::Stopped(d) = outcome {
+        return Err(Failure::refused(format!(
+            "not cleared: the device's attendance log does not continue the cursor: {d}"
+        ))
+        .hint("nothing was archived or deleted; download with `attendance --cursor FILE --restart` first"));
+    }
+    let archived = sync.cursor().records();
+    input::confirm(
+        yes,
+        &format!(
+            "Archive {} record(s) to {} and delete all {archived} attendance record(s) on {}?",
+            sync.records().len(),
+            archive.display(),
+            ctx.label
+        ),
+    )?;
+    sync::write_archive(archive, sync.records()).map_err(|e| {
+        Failure::usage(format!(
+            "cannot write the archive {}: {e}",
+            archive.display()
+        ))
+        .hint("nothing was deleted")
+    })?;
+    match c
+        .clear_attendance_if_unchanged(sync.cursor())
+        .await
+        .map_err(|e| ctx.err(e))?
+    {
+        ClearOutcome::Changed(change) => Err(Failure::refused(format!(
+            "not cleared: {change} while the archive was written"
+        ))
+        .hint(format!(
+            "nothing was deleted; {} holds {} record(s); run again with a new archive file",
+            archive.display(),
+            sync.records().len()
+        ))),
+        ClearOutcome::Cleared { records } => {
+            if let Some((path, _)) = from {
+                sync::save_cursor(path, &SyncCursor::new())?;
+            }
+            let after = c.free_sizes().await.map_err(|e| ctx.err(e))?.records;
+            if ctx.json {
+                ctx.print_json(&json!({
+                    "cleared": records,
+                    "remaining": after,
+                    "archived": sync.records().len(),
+                    "archive": archive.display().to_string(),
+                }));
+            } else {
+                println!(
+                    "archived {} record(s) to {}; cleared {records} attendance record(s); {after} remain",
+                    sync.records().len(),
+                    archive.display()
+                );
+            }
+            Ok(())
+        }
+    }
 }
 
 async fn attendance_clear(c: &mut Client, ctx: &Ctx, yes: bool) -> Result<(), Failure> {

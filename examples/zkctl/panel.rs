@@ -273,6 +273,12 @@ fn prepare(cli: &Cli, settings: &Settings) -> Result<Prepared, Failure> {
                 "zkctl does not delete a panel's transaction log; ZKAccess can",
             ));
         }
+        Cmd::Attendance(a) if a.cursor.is_some() => {
+            return Err(not_for_panels(
+                "attendance --cursor",
+                "download the panel's log with --since instead",
+            ));
+        }
         Cmd::Attendance(a) => {
             if a.csv && cli.json {
                 return Err(Failure::usage("--csv and --json exclude each other"));

@@ -49,6 +49,8 @@ pub mod session;
 #[cfg(feature = "simulator")]
 pub mod sim;
 #[cfg_attr(not(test), warn(clippy::indexing_slicing))]
+pub mod sync;
+#[cfg_attr(not(test), warn(clippy::indexing_slicing))]
 pub mod trace;
 
 pub use command::{Command, EventFlag, EventMask, ReplyCode, TableId};

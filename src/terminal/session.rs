@@ -1167,6 +1167,8 @@ pub struct BulkReader {
     delivered: u32,
     chunk: Option<Burst>,
     retries: u32,
+    /// Buffer offset of the first byte wanted.
+    start: u32,
 }
 
 impl BulkReader {
@@ -1189,7 +1191,35 @@ impl BulkReader {
             delivered: 0,
             chunk: None,
             retries: 0,
+            start: 0,
         }
+    }
+
+    /// Reads the buffer from `offset` on (§4.3: any `offset, length` within
+    /// the buffer may be read): the bytes before it are neither asked for
+    /// nor handed over, and count as [`delivered`](Self::delivered). An
+    /// offset past the end of the buffer delivers nothing. A small buffer
+    /// that the device sends whole in its `1503` reply is cut the same way.
+    ///
+    /// ```
+    /// # use zkproto::terminal::{Command, Packet, ReplyCode};
+    /// # use zkproto::terminal::record::bulk::{BufferDescriptor, BulkRead};
+    /// # use zkproto::terminal::session::{BulkLimits, BulkReader};
+    /// let buffer = b"\x04\0\0\0abcd";
+    /// let mut r = BulkReader::new(BulkRead::attendance(), BulkLimits::default()).starting_at(6);
+    /// let desc = BufferDescriptor::for_buffer(buffer).encode();
+    /// r.on_packet(&Packet::new(ReplyCode::AckOk, 1, 1, desc)).unwrap();
+    /// assert_eq!(r.delivered(), 6);
+    /// let req = r.next_request().unwrap().unwrap();
+    /// assert_eq!(&req.data[..], &[6, 0, 0, 0, 2, 0, 0, 0][..]); // offset 6, 2 bytes
+    /// // Sent whole instead:
+    /// let mut d = BulkReader::new(BulkRead::attendance(), BulkLimits::default()).starting_at(6);
+    /// let step = d.on_packet(&Packet::new(ReplyCode::Data, 1, 1, &buffer[..])).unwrap();
+    /// assert_eq!(step.data.as_deref(), Some(&b"cd"[..]));
+    /// ```
+    pub fn starting_at(mut self, offset: u32) -> Self {
+        self.start = offset;
+        self
     }
 
     /// The `1503` request.
@@ -1445,8 +1475,9 @@ impl BulkReader {
                 self.size = Some(n);
                 self.delivered = n;
                 self.phase = Phase::Done;
+                let from = usize::try_from(self.start.min(n)).unwrap_or(0);
                 Ok(Step {
-                    data: Some(p.data.clone()),
+                    data: Some(p.data.slice(from..)),
                     done: true,
                 })
             }
@@ -1463,7 +1494,8 @@ impl BulkReader {
                 }
                 self.size = Some(d.size);
                 self.hash = Some(d.hash);
-                self.phase = if d.size == 0 {
+                self.delivered = self.start.min(d.size);
+                self.phase = if d.size == self.delivered {
                     Phase::Done
                 } else {
                     Phase::Chunks

@@ -28,6 +28,7 @@ mod error;
 mod events;
 mod info;
 mod options;
+mod sync;
 mod templates;
 mod transport;
 mod users;
@@ -39,6 +40,9 @@ pub use error::Error;
 pub use events::{EventStream, SupervisedEvent, Supervisor, supervised_events};
 pub use info::DeviceInfo;
 pub use options::{Options, Transport};
+pub use sync::{
+    AttendanceBatch, AttendanceSync, ClearOutcome, LogChange, OnDiscontinuity, SyncOutcome,
+};
 pub use users::NewUser;
 
 use crate::terminal::command::Command;
@@ -759,9 +763,31 @@ impl Client {
     /// Starts a bulk read (sends the `1503` request). The read's time and
     /// frame budget starts now (see [`Options::chunk_timeout`]).
     pub(crate) async fn bulk_begin(&mut self, read: BulkRead) -> Result<BulkPull, Error> {
+        self.bulk_begin_from(read, 0, false).await
+    }
+
+    /// Starts a bulk read of the buffer from byte `offset` on (see
+    /// [`BulkReader::starting_at`]); the budget covers only those bytes.
+    /// The first [`bulk_next`](Self::bulk_next) returns once the size is
+    /// known (an empty piece unless the data came whole), before any
+    /// `CMD_READ_BUFFER`, so the caller can check the size first.
+    pub(crate) async fn bulk_begin_at(
+        &mut self,
+        read: BulkRead,
+        offset: u32,
+    ) -> Result<BulkPull, Error> {
+        self.bulk_begin_from(read, offset, true).await
+    }
+
+    async fn bulk_begin_from(
+        &mut self,
+        read: BulkRead,
+        offset: u32,
+        pause_on_size: bool,
+    ) -> Result<BulkPull, Error> {
         self.prepare().await?;
         let limits = self.bulk_limits();
-        let reader = BulkReader::new(read, limits);
+        let reader = BulkReader::new(read, limits).starting_at(offset);
         let t = now();
         let packet =
             self.session
@@ -771,6 +797,7 @@ impl Client {
             reader,
             in_exchange: true,
             finished: false,
+            pause_on_size,
             what: read.inner_command(),
             budget: Budget::new(
                 t,
@@ -856,10 +883,16 @@ impl Client {
                 }
             };
             let t = now();
-            if before.1.is_none() && pull.reader.size().is_some() {
+            let announced = before.1.is_none() && pull.reader.size().is_some();
+            if announced {
                 // The 1503 reply: the size is known, and so is the allowance.
                 let l = self.bulk_limits();
-                let size = pull.reader.size().unwrap_or(0);
+                // Only the bytes still to read (a read may start at an offset).
+                let size = pull
+                    .reader
+                    .size()
+                    .unwrap_or(0)
+                    .saturating_sub(pull.reader.delivered());
                 pull.budget.progress(t);
                 // Documented in Options::chunk_timeout.
                 pull.budget.set_allowance(
@@ -884,6 +917,9 @@ impl Client {
             }
             if let Some(d) = step.data {
                 return Ok(Some(d));
+            }
+            if announced && pull.pause_on_size {
+                return Ok(Some(Bytes::new()));
             }
         }
     }
@@ -1030,8 +1066,19 @@ pub(crate) struct BulkPull {
     pub(crate) reader: BulkReader,
     in_exchange: bool,
     finished: bool,
+    /// Return to the caller once the buffer size is known.
+    pause_on_size: bool,
     what: Command,
     budget: Budget,
+}
+
+impl BulkPull {
+    /// Marks the read as ended before all its bytes arrived; `true` when
+    /// it was still running (its buffer is then still held by the device).
+    pub(crate) fn finish_early(&mut self) -> bool {
+        self.in_exchange = false;
+        !std::mem::replace(&mut self.finished, true)
+    }
 }
 
 /// The read-only C3 probe of reference c3-panel §10: GetDeviceParam
