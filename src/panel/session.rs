@@ -28,9 +28,10 @@
 //! ```
 
 use super::command::{Command, ErrorCode};
-use super::error::{DecodeError, EncodeError, ReplyError};
+use super::error::{DecodeError, EncodeError};
 use super::frame::{DEFAULT_ADDRESS, Frame, MAX_DATA};
 use bytes::{BufMut, Bytes, BytesMut};
+use thiserror::Error;
 
 /// The session header: session id and message number ("reply id").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -433,6 +434,88 @@ impl PanelSession {
         })
     }
 }
+
+/// A reply did not answer the outstanding request, or reported a device error.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ReplyError {
+    /// The panel answered `C9` with an error code.
+    #[error("panel refused {command}: {code}")]
+    Device {
+        /// The request command.
+        command: Command,
+        /// The error code.
+        code: ErrorCode,
+    },
+    /// The reply's session header does not echo the outstanding request: a late
+    /// reply to an earlier request. Drop it and keep reading.
+    #[error("stale reply: expected session {:#06x} message {:#06x}, got session {:#06x} message {:#06x}",
+        expected.session_id, expected.message, received.session_id, received.message)]
+    Stale {
+        /// The header of the outstanding request.
+        expected: SessionHeader,
+        /// The header in the reply.
+        received: SessionHeader,
+    },
+    /// A reply arrived while no request was outstanding.
+    #[error("unsolicited reply with code {code}")]
+    Unsolicited {
+        /// The reply's command byte.
+        code: Command,
+    },
+    /// In session mode the reply has no room for the 4-byte session header.
+    #[error("reply to {command} has {len} data bytes, too short for the session header")]
+    MissingHeader {
+        /// The request command.
+        command: Command,
+        /// Data length of the reply.
+        len: usize,
+    },
+    /// A `C9` reply without exactly one error byte (after the header, if any).
+    #[error("malformed error reply to {command}: {len} data bytes")]
+    MalformedError {
+        /// The request command.
+        command: Command,
+        /// Data length of the reply.
+        len: usize,
+    },
+    /// The reply code is neither `C8`, `C9` nor `0D`.
+    #[error("unexpected reply code {code} to {command}")]
+    UnexpectedCode {
+        /// The request command.
+        command: Command,
+        /// The reply's command byte.
+        code: Command,
+    },
+}
+
+impl ReplyError {
+    /// True when the reply is a late answer to an earlier request (drop it, read on).
+    pub fn is_stale(&self) -> bool {
+        matches!(self, ReplyError::Stale { .. })
+    }
+
+    /// True when a session connect (0x76) was refused as unknown (−13):
+    /// the firmware only knows the session-less connect (0x01).
+    pub fn is_session_unsupported(&self) -> bool {
+        matches!(
+            self,
+            ReplyError::Device {
+                command: Command::ConnectSession,
+                code: ErrorCode::CommandNotAvailable
+            }
+        )
+    }
+
+    /// The device error code, if the panel answered `C9`.
+    pub fn device_code(&self) -> Option<ErrorCode> {
+        match self {
+            ReplyError::Device { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+}
+
 
 #[cfg(test)]
 #[allow(clippy::indexing_slicing)]

@@ -43,7 +43,7 @@ pub use params::DeviceInfo;
 use crate::panel::bigdata::{self, Announce};
 use crate::panel::codec::PanelCodec;
 use crate::panel::command::{Command, ErrorCode};
-use crate::panel::error::ReplyError;
+use crate::panel::session::ReplyError;
 use crate::panel::frame::Frame;
 use crate::panel::rtlog::{DoorStatus, RtEvent};
 use crate::panel::session::{ConnectMode, PanelSession, ReplyKind};
