@@ -516,7 +516,6 @@ impl ReplyError {
     }
 }
 
-
 #[cfg(test)]
 #[allow(clippy::indexing_slicing)]
 mod tests {
