@@ -280,3 +280,64 @@ pub enum TableError {
     #[error(transparent)]
     Decode(#[from] DecodeError),
 }
+
+/// A big-data transfer (§5.6) broke its announcement: the result cannot be
+/// trusted. The panel's buffer should be released (0x0F) and the request
+/// retried; a repeat points at a firmware fault.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum BigDataError {
+    /// The `0D` announcement or a chunk reply could not be decoded.
+    #[error("big-data {0}")]
+    Decode(DecodeError),
+    /// The announced size is above the caller's limit; nothing was allocated.
+    #[error("the panel announced {announced} bytes of big data, the limit is {limit}")]
+    TooLarge {
+        /// Announced transfer length.
+        announced: u32,
+        /// The limit.
+        limit: u32,
+    },
+    /// The announcement says the data is compressed (no known firmware does this).
+    #[error("compressed big-data results (flag {flag}) are not supported")]
+    Compressed {
+        /// The compression flag.
+        flag: u8,
+    },
+    /// Data is announced with a chunk size of 0: it could never be read.
+    #[error("big-data announcement of {len} bytes with chunk size 0")]
+    ZeroChunk {
+        /// Announced transfer length.
+        len: u32,
+    },
+    /// A chunk reply is not the next piece of the buffer.
+    #[error(
+        "big-data chunk at offset {offset} with {len} bytes, expected offset {expected} and 1..={remaining} bytes"
+    )]
+    BadChunk {
+        /// Offset in the reply.
+        offset: u32,
+        /// Bytes in the reply.
+        len: usize,
+        /// The offset requested.
+        expected: u32,
+        /// Bytes still missing.
+        remaining: usize,
+    },
+    /// The transfer was finished before every byte arrived.
+    #[error("big-data transfer incomplete: {received} of {total} bytes")]
+    Incomplete {
+        /// Bytes received.
+        received: usize,
+        /// Bytes announced.
+        total: usize,
+    },
+    /// The CRC-32 of the reassembled buffer differs from the announcement.
+    #[error("big-data CRC-32 mismatch: announced {announced:#010x}, computed {computed:#010x}")]
+    CrcMismatch {
+        /// CRC-32 in the announcement.
+        announced: u32,
+        /// CRC-32 of the received bytes.
+        computed: u32,
+    },
+}

@@ -56,7 +56,7 @@ pub mod time;
 pub use command::{Command, ErrorCode};
 pub use control::ControlCommand;
 pub use detect::{PeerKind, classify};
-pub use error::{DecodeError, EncodeError, FrameError, TableError, TimeError};
+pub use error::{BigDataError, DecodeError, EncodeError, FrameError, TableError, TimeError};
 pub use frame::Frame;
 pub use params::ParamList;
 pub use rtlog::{EventCode, RtRecord, TextRecord};

@@ -5,8 +5,15 @@
 //! echoes both, which lets a client drop late replies. Firmware without 0x76
 //! answers −13; the client then connects with 0x01 and frames carry no header.
 //!
-//! [`PanelSession`] builds request frames and matches replies. It performs no
-//! I/O and keeps no clock: an async client or a test drives it.
+//! [`PanelSession`] builds request frames, matches replies and keeps the
+//! deadline of the outstanding request; [`BigDataReader`] reassembles a
+//! result sent in chunks (§5.6). Neither performs I/O or reads a clock: an
+//! async client or a test drives them, passing `now` in.
+//!
+//! Deadlines follow one rule: only progress extends the wait. A request's
+//! reply is due `timeout` after it was sent ([`PanelSession::handle_sent`]);
+//! stale replies and unsolicited frames move nothing; once the deadline
+//! passes, [`PanelSession::handle_timeout`] abandons the request.
 //!
 //! ```
 //! use zkproto::panel::session::{ConnectMode, PanelSession};
@@ -31,7 +38,12 @@ use super::command::{Command, ErrorCode};
 use super::error::{DecodeError, EncodeError};
 use super::frame::{DEFAULT_ADDRESS, Frame, MAX_DATA};
 use bytes::{BufMut, Bytes, BytesMut};
+use std::time::{Duration, Instant};
 use thiserror::Error;
+
+mod transfer;
+
+pub use transfer::BigDataReader;
 
 /// The session header: session id and message number ("reply id").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -174,6 +186,8 @@ impl core::fmt::Debug for Reply {
 struct Pending {
     command: Command,
     header: Option<SessionHeader>,
+    /// When the reply is due and how long was allowed, once sent.
+    due: Option<(Instant, Duration)>,
 }
 
 /// Sans-IO client side of a panel connection: builds request frames with the
@@ -183,6 +197,25 @@ struct Pending {
 /// A new request replaces an outstanding one (for example after a timeout);
 /// in session mode a late reply to the abandoned request is then reported as
 /// [`ReplyError::Stale`] and should be dropped.
+///
+/// Time: after writing a request, call [`handle_sent`](Self::handle_sent)
+/// with `now` and the caller's timeout; wait for bytes until
+/// [`deadline`](Self::deadline), then call
+/// [`handle_timeout`](Self::handle_timeout).
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use zkproto::panel::{Command, Frame, PanelSession, ReplyError, session::ConnectMode};
+/// let (t0, sec) = (Instant::now(), Duration::from_secs(1));
+/// let mut s = PanelSession::new();
+/// s.connect(ConnectMode::SessionLess, b"").unwrap();
+/// s.handle_sent(t0, sec);
+/// assert_eq!(s.deadline(), Some(t0 + sec));
+/// assert_eq!(s.handle_timeout(t0 + sec / 2), Ok(())); // not yet
+/// assert_eq!(s.handle_timeout(t0 + sec),
+///            Err(ReplyError::TimedOut { command: Command::Connect, after: sec }));
+/// assert_eq!((s.pending(), s.deadline()), (None, None));
+/// ```
 #[derive(Clone, Debug)]
 pub struct PanelSession {
     address: u8,
@@ -288,7 +321,11 @@ impl PanelSession {
             self.next_message = self.next_message.wrapping_add(1);
         }
         self.state = SessionState::Connecting(mode);
-        self.pending = Some(Pending { command, header });
+        self.pending = Some(Pending {
+            command,
+            header,
+            due: None,
+        });
         Ok(frame)
     }
 
@@ -302,8 +339,46 @@ impl PanelSession {
         if header.is_some() {
             self.next_message = self.next_message.wrapping_add(1);
         }
-        self.pending = Some(Pending { command, header });
+        self.pending = Some(Pending {
+            command,
+            header,
+            due: None,
+        });
         Ok(frame)
+    }
+
+    /// The outstanding request went out at `now`: its reply is due within
+    /// `timeout`. Nothing but the reply itself ends the wait; a stale reply
+    /// does not extend it. Without an outstanding request this does nothing.
+    pub fn handle_sent(&mut self, now: Instant, timeout: Duration) {
+        if let Some(p) = &mut self.pending {
+            p.due = Some((now.checked_add(timeout).unwrap_or(now), timeout));
+        }
+    }
+
+    /// When the reply to the outstanding request is due (`None` when no
+    /// request is outstanding or it was not marked sent).
+    pub fn deadline(&self) -> Option<Instant> {
+        self.pending.and_then(|p| p.due).map(|(at, _)| at)
+    }
+
+    /// Checks the deadline at `now`: once it has passed, the request is
+    /// abandoned and [`ReplyError::TimedOut`] returned. In session mode a late
+    /// reply is then recognised as stale; without a session header it could
+    /// be taken for the answer to the next request, so a client should close
+    /// the connection.
+    pub fn handle_timeout(&mut self, now: Instant) -> Result<(), ReplyError> {
+        match self.pending {
+            Some(Pending {
+                command,
+                due: Some((at, after)),
+                ..
+            }) if now >= at => {
+                self.pending = None;
+                Err(ReplyError::TimedOut { command, after })
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Builds a disconnect request (0x02).
@@ -479,6 +554,15 @@ pub enum ReplyError {
         /// Data length of the reply.
         len: usize,
     },
+    /// No reply arrived before the deadline ([`PanelSession::handle_timeout`]);
+    /// the request was abandoned. Retry, or reconnect if it keeps happening.
+    #[error("no reply to {command} within {after:?}")]
+    TimedOut {
+        /// The request command.
+        command: Command,
+        /// The time allowed.
+        after: Duration,
+    },
     /// The reply code is neither `C8`, `C9` nor `0D`.
     #[error("unexpected reply code {code} to {command}")]
     UnexpectedCode {
@@ -610,6 +694,61 @@ mod tests {
             )),
             Err(ReplyError::MalformedError { len: 6, .. })
         ));
+    }
+
+    #[test]
+    fn deadline_is_kept_by_stale_replies_and_ends_with_the_reply() {
+        let (t0, sec) = (Instant::now(), Duration::from_secs(2));
+        let mut s = PanelSession::new().with_connect_header(SessionHeader::new(0, 10));
+        s.connect(ConnectMode::Session, b"").unwrap();
+        assert_eq!(s.deadline(), None, "not sent yet");
+        s.handle_sent(t0, sec);
+        s.handle_reply(&ok(&[0x01, 0x02, 10, 0])).unwrap();
+        assert_eq!(s.deadline(), None, "answered");
+        s.request(Command::GetRtLog, &[]).unwrap(); // message 11
+        s.handle_sent(t0 + sec, sec);
+        // A late reply to another message moves nothing.
+        assert!(
+            s.handle_reply(&ok(&[0x01, 0x02, 9, 0]))
+                .unwrap_err()
+                .is_stale()
+        );
+        assert_eq!(s.deadline(), Some(t0 + 2 * sec));
+        assert_eq!(
+            s.handle_timeout(t0 + 2 * sec - Duration::from_millis(1)),
+            Ok(())
+        );
+        assert_eq!(
+            s.handle_timeout(t0 + 2 * sec),
+            Err(ReplyError::TimedOut {
+                command: Command::GetRtLog,
+                after: sec
+            })
+        );
+        // The abandoned request's reply is now unsolicited; a new request
+        // recognises it as stale.
+        assert!(matches!(
+            s.handle_reply(&ok(&[0x01, 0x02, 11, 0])),
+            Err(ReplyError::Unsolicited { .. })
+        ));
+        s.request(Command::GetRtLog, &[]).unwrap();
+        assert!(
+            s.handle_reply(&ok(&[0x01, 0x02, 11, 0]))
+                .unwrap_err()
+                .is_stale()
+        );
+        // A device error also ends the wait.
+        s.handle_sent(t0, sec);
+        assert!(
+            s.handle_reply(&Frame::new(
+                1,
+                Command::AckError,
+                &[0x01, 0x02, 12, 0, 0xfe][..]
+            ))
+            .is_err()
+        );
+        assert_eq!((s.pending(), s.deadline()), (None, None));
+        assert_eq!(s.handle_timeout(t0 + 10 * sec), Ok(()));
     }
 
     #[test]

@@ -91,10 +91,10 @@ impl Client {
                 code: ErrorCode::CommandNotAvailable,
                 ..
             }) => {
-                return Err(Error::Protocol(
-                    "the panel's binary real-time log is not in 16-byte records and it does not know the text log (0x79)"
-                        .into(),
-                ));
+                return Err(Error::Unsupported {
+                    what: "a real-time log: the binary log (0x0B) is not in 16-byte records \
+                           and the text log (0x79) is unknown",
+                });
             }
             other => other?,
         };
