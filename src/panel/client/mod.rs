@@ -34,6 +34,9 @@ mod params;
 mod transactions;
 mod users;
 
+#[cfg(test)]
+mod tests;
+
 pub use doors::DoorState;
 pub use error::Error;
 pub use events::{EventStream, PanelEvent, SupervisedEvent, Supervisor};
