@@ -514,7 +514,8 @@ impl PanelSession {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum ReplyError {
-    /// The panel answered `C9` with an error code.
+    /// The panel answered `C9` with an error code. The request is over;
+    /// the connection stays usable (except after a refused connect).
     #[error("panel refused {command}: {code}")]
     Device {
         /// The request command.
@@ -532,13 +533,15 @@ pub enum ReplyError {
         /// The header in the reply.
         received: SessionHeader,
     },
-    /// A reply arrived while no request was outstanding.
+    /// A reply arrived while no request was outstanding (typically the late
+    /// answer to an abandoned request). Drop it.
     #[error("unsolicited reply with code {code}")]
     Unsolicited {
         /// The reply's command byte.
         code: Command,
     },
     /// In session mode the reply has no room for the 4-byte session header.
+    /// The request stays outstanding: keep reading until the deadline.
     #[error("reply to {command} has {len} data bytes, too short for the session header")]
     MissingHeader {
         /// The request command.
@@ -547,6 +550,7 @@ pub enum ReplyError {
         len: usize,
     },
     /// A `C9` reply without exactly one error byte (after the header, if any).
+    /// The request is over without a result: retry.
     #[error("malformed error reply to {command}: {len} data bytes")]
     MalformedError {
         /// The request command.
@@ -563,7 +567,8 @@ pub enum ReplyError {
         /// The time allowed.
         after: Duration,
     },
-    /// The reply code is neither `C8`, `C9` nor `0D`.
+    /// The reply code is neither `C8`, `C9` nor `0D`. The request stays
+    /// outstanding: keep reading until the deadline.
     #[error("unexpected reply code {code} to {command}")]
     UnexpectedCode {
         /// The request command.
@@ -749,6 +754,84 @@ mod tests {
         );
         assert_eq!((s.pending(), s.deadline()), (None, None));
         assert_eq!(s.handle_timeout(t0 + 10 * sec), Ok(()));
+    }
+
+    /// A whole big-data exchange on wire bytes, no socket: the session
+    /// builds the `0E`/`0F` requests with their headers, the reader checks
+    /// every chunk and the CRC-32, and the deadline follows each request.
+    #[test]
+    fn big_data_exchange_on_bytes() {
+        use crate::panel::bigdata::Announce;
+        use crate::panel::crc::crc32;
+        let data = b"user=1,Pin=i1\ntransaction=5,Pin=i1\n";
+        let (t0, sec) = (Instant::now(), Duration::from_secs(1));
+        let mut s = PanelSession::new().with_connect_header(SessionHeader::new(0xfefe, 1));
+        let wire = |f: Frame| f.to_bytes().unwrap();
+        let reply = |h: SessionHeader, code: Command, payload: &[u8]| {
+            let mut d = h.to_bytes().to_vec();
+            d.extend_from_slice(payload);
+            Frame::new(1, code, d).to_bytes().unwrap()
+        };
+        s.connect(ConnectMode::Session, b"").unwrap();
+        s.handle_reply(
+            &Frame::decode(&reply(SessionHeader::new(7, 1), Command::AckOk, &[])).unwrap(),
+        )
+        .unwrap();
+        let req = wire(s.request(Command::GetTableStruct, &[]).unwrap());
+        // CRC-16/ARC 0x5ca6 computed independently of the crate.
+        assert_eq!(
+            &req[..],
+            &[0xaa, 0x01, 0x06, 0x04, 0x00, 7, 0, 2, 0, 0xa6, 0x5c, 0x55]
+        );
+        s.handle_sent(t0, sec);
+        let len = u32::try_from(data.len()).unwrap();
+        let announce = Announce {
+            compressed: 0,
+            transfer_len: len,
+            original_len: len,
+            crc32: crc32(data),
+            max_chunk: 16,
+        };
+        let r = s
+            .handle_reply(
+                &Frame::decode(&reply(
+                    SessionHeader::new(7, 2),
+                    Command::PrepareData,
+                    &announce.encode(),
+                ))
+                .unwrap(),
+            )
+            .unwrap();
+        assert_eq!(r.kind, ReplyKind::BigData);
+        let mut reader = BigDataReader::new(&r.payload, 1024).unwrap();
+        let mut message = 3;
+        let mut at = t0;
+        while let Some(offset) = reader.next_request() {
+            let req = Frame::decode(&wire(s.request(Command::ReadData, &offset).unwrap())).unwrap();
+            assert_eq!(
+                &req.data[..],
+                &[&[7, 0, message, 0][..], &offset[..]].concat()[..]
+            );
+            at += sec / 2;
+            s.handle_sent(at, sec);
+            assert_eq!(s.deadline(), Some(at + sec));
+            let start = u32::from_le_bytes(offset) as usize;
+            let end = (start + 16).min(data.len());
+            let mut payload = offset.to_vec();
+            payload.extend_from_slice(&data[start..end]);
+            let bytes = reply(
+                SessionHeader::new(7, u16::from(message)),
+                Command::AckOk,
+                &payload,
+            );
+            let r = s.handle_reply(&Frame::decode(&bytes).unwrap()).unwrap();
+            assert_eq!(reader.handle_chunk(r.payload), Ok(end - start));
+            message += 1;
+        }
+        assert_eq!(message, 6, "three chunks of at most 16 bytes");
+        let free = Frame::decode(&wire(s.request(Command::FreeData, &[]).unwrap())).unwrap();
+        assert_eq!(free.command, Command::FreeData);
+        assert_eq!(&reader.finish().unwrap()[..], &data[..]);
     }
 
     #[test]

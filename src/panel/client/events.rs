@@ -376,7 +376,8 @@ impl Supervisor {
             fn lost(&mut self, error: Error) {
                 tracing::debug!(%error, "panel event connection lost");
                 self.client = None;
-                self.down_since.get_or_insert_with(tokio::time::Instant::now);
+                self.down_since
+                    .get_or_insert_with(tokio::time::Instant::now);
                 self.attempts = 0;
                 self.out.push_back(SupervisedEvent::Disconnected { error });
             }

@@ -3,10 +3,11 @@
 //!
 //! The [`Client`] owns its connection and runs one request at a time
 //! (`&mut self` methods): the panel does not pipeline (§1.3). Frame building,
-//! session headers and reply matching live in the sans-IO
-//! [`PanelSession`]; this module moves bytes and keeps
-//! time. Every network wait has a timeout ([`Options::timeout`],
-//! [`Options::connect_timeout`]).
+//! session headers, reply matching and each request's deadline live in the
+//! sans-IO [`PanelSession`], big-data reassembly (offsets, CRC-32) in
+//! [`BigDataReader`]; this module moves bytes and waits until the session's
+//! deadline. Every network wait has a timeout ([`Options::timeout`],
+//! [`Options::connect_timeout`]), and only the awaited reply ends it.
 //!
 //! ```no_run
 //! use zkproto::panel::client::{Client, Options};
