@@ -352,7 +352,12 @@ impl PanelSession {
     /// does not extend it. Without an outstanding request this does nothing.
     pub fn handle_sent(&mut self, now: Instant, timeout: Duration) {
         if let Some(p) = &mut self.pending {
-            p.due = Some((now.checked_add(timeout).unwrap_or(now), timeout));
+            // A timeout beyond the clock's range waits "for ever" (decades).
+            let at = now
+                .checked_add(timeout)
+                .or_else(|| now.checked_add(Duration::from_secs(1 << 30)))
+                .unwrap_or(now);
+            p.due = Some((at, timeout));
         }
     }
 
@@ -754,6 +759,11 @@ mod tests {
         );
         assert_eq!((s.pending(), s.deadline()), (None, None));
         assert_eq!(s.handle_timeout(t0 + 10 * sec), Ok(()));
+        // An unbounded timeout neither overflows nor expires at once.
+        s.request(Command::GetRtLog, &[]).unwrap();
+        s.handle_sent(t0, Duration::MAX);
+        assert!(s.deadline().is_some_and(|d| d > t0 + 365 * 86_400 * sec));
+        assert_eq!(s.handle_timeout(t0 + 86_400 * sec), Ok(()));
     }
 
     /// A whole big-data exchange on wire bytes, no socket: the session
