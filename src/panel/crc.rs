@@ -7,6 +7,9 @@
 //!
 //! The table is a slice-by-16 table built at compile time.
 //!
+//! Big-data transfers (§5.6) are checked with CRC-32 (IEEE, the common
+//! polynomial the reference assumes): [`crc32`], [`crc32_digest`].
+//!
 //! ```
 //! use zkproto::panel::crc::crc16;
 //! assert_eq!(crc16(b"123456789"), 0xBB3D);
@@ -14,7 +17,7 @@
 //! assert_eq!(crc16(&[0x01, 0x01, 0x00, 0x00]), 0x3C50);
 //! ```
 
-use crc::{CRC_16_ARC, Crc, Digest, Table};
+use crc::{CRC_16_ARC, CRC_32_ISO_HDLC, Crc, Digest, Table};
 
 /// The CRC-16/ARC engine (slice-by-16 table).
 pub static CRC16_ARC: Crc<u16, Table<16>> = Crc::<u16, Table<16>>::new(&CRC_16_ARC);
@@ -26,6 +29,30 @@ pub static CRC16_ARC: Crc<u16, Table<16>> = Crc::<u16, Table<16>>::new(&CRC_16_A
 /// ```
 pub fn crc16(data: &[u8]) -> u16 {
     CRC16_ARC.checksum(data)
+}
+
+/// The CRC-32 (IEEE) engine of big-data transfers (§5.6).
+pub static CRC32_IEEE: Crc<u32, Table<16>> = Crc::<u32, Table<16>>::new(&CRC_32_ISO_HDLC);
+
+/// CRC-32 (IEEE) of a big-data buffer, as announced in the `0D` reply (§5.6).
+///
+/// ```
+/// assert_eq!(zkproto::panel::crc::crc32(b"123456789"), 0xCBF4_3926);
+/// ```
+pub fn crc32(data: &[u8]) -> u32 {
+    CRC32_IEEE.checksum(data)
+}
+
+/// An incremental CRC-32 (IEEE) computation, for a big-data buffer read in chunks.
+///
+/// ```
+/// let mut d = zkproto::panel::crc::crc32_digest();
+/// d.update(b"12345");
+/// d.update(b"6789");
+/// assert_eq!(d.finalize(), zkproto::panel::crc::crc32(b"123456789"));
+/// ```
+pub fn crc32_digest() -> Digest<'static, u32, Table<16>> {
+    CRC32_IEEE.digest()
 }
 
 /// An incremental CRC-16/ARC computation, for data that arrives in pieces.

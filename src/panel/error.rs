@@ -2,9 +2,11 @@
 //!
 //! All are `Clone + PartialEq + Eq` and carry the evidence needed to diagnose
 //! a bad frame or payload (expected and received values, lengths, offsets).
+//!
+//! This module depends on nothing else in the panel layer, so every other
+//! module may use it. Errors of matching a reply to its request
+//! ([`ReplyError`](super::session::ReplyError)) live with the session.
 
-use super::command::{Command, ErrorCode};
-use super::session::SessionHeader;
 use thiserror::Error;
 
 /// A frame could not be split off or checked (reference §1.1–§1.3).
@@ -211,87 +213,6 @@ pub enum TimeError {
     },
 }
 
-/// A reply did not answer the outstanding request, or reported a device error.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[non_exhaustive]
-pub enum ReplyError {
-    /// The panel answered `C9` with an error code.
-    #[error("panel refused {command}: {code}")]
-    Device {
-        /// The request command.
-        command: Command,
-        /// The error code.
-        code: ErrorCode,
-    },
-    /// The reply's session header does not echo the outstanding request: a late
-    /// reply to an earlier request. Drop it and keep reading.
-    #[error("stale reply: expected session {:#06x} message {:#06x}, got session {:#06x} message {:#06x}",
-        expected.session_id, expected.message, received.session_id, received.message)]
-    Stale {
-        /// The header of the outstanding request.
-        expected: SessionHeader,
-        /// The header in the reply.
-        received: SessionHeader,
-    },
-    /// A reply arrived while no request was outstanding.
-    #[error("unsolicited reply with code {code}")]
-    Unsolicited {
-        /// The reply's command byte.
-        code: Command,
-    },
-    /// In session mode the reply has no room for the 4-byte session header.
-    #[error("reply to {command} has {len} data bytes, too short for the session header")]
-    MissingHeader {
-        /// The request command.
-        command: Command,
-        /// Data length of the reply.
-        len: usize,
-    },
-    /// A `C9` reply without exactly one error byte (after the header, if any).
-    #[error("malformed error reply to {command}: {len} data bytes")]
-    MalformedError {
-        /// The request command.
-        command: Command,
-        /// Data length of the reply.
-        len: usize,
-    },
-    /// The reply code is neither `C8`, `C9` nor `0D`.
-    #[error("unexpected reply code {code} to {command}")]
-    UnexpectedCode {
-        /// The request command.
-        command: Command,
-        /// The reply's command byte.
-        code: Command,
-    },
-}
-
-impl ReplyError {
-    /// True when the reply is a late answer to an earlier request (drop it, read on).
-    pub fn is_stale(&self) -> bool {
-        matches!(self, ReplyError::Stale { .. })
-    }
-
-    /// True when a session connect (0x76) was refused as unknown (−13):
-    /// the firmware only knows the session-less connect (0x01).
-    pub fn is_session_unsupported(&self) -> bool {
-        matches!(
-            self,
-            ReplyError::Device {
-                command: Command::ConnectSession,
-                code: ErrorCode::CommandNotAvailable
-            }
-        )
-    }
-
-    /// The device error code, if the panel answered `C9`.
-    pub fn device_code(&self) -> Option<ErrorCode> {
-        match self {
-            ReplyError::Device { code, .. } => Some(*code),
-            _ => None,
-        }
-    }
-}
-
 /// Table rows could not be built from, or matched against, a table descriptor.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
@@ -358,4 +279,65 @@ pub enum TableError {
     /// A value could not be decoded.
     #[error(transparent)]
     Decode(#[from] DecodeError),
+}
+
+/// A big-data transfer (§5.6) broke its announcement: the result cannot be
+/// trusted. The panel's buffer should be released (0x0F) and the request
+/// retried; a repeat points at a firmware fault.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum BigDataError {
+    /// The `0D` announcement or a chunk reply could not be decoded.
+    #[error("big-data {0}")]
+    Decode(DecodeError),
+    /// The announced size is above the caller's limit; nothing was allocated.
+    #[error("the panel announced {announced} bytes of big data, the limit is {limit}")]
+    TooLarge {
+        /// Announced transfer length.
+        announced: u32,
+        /// The limit.
+        limit: u32,
+    },
+    /// The announcement says the data is compressed (no known firmware does this).
+    #[error("compressed big-data results (flag {flag}) are not supported")]
+    Compressed {
+        /// The compression flag.
+        flag: u8,
+    },
+    /// Data is announced with a chunk size of 0: it could never be read.
+    #[error("big-data announcement of {len} bytes with chunk size 0")]
+    ZeroChunk {
+        /// Announced transfer length.
+        len: u32,
+    },
+    /// A chunk reply is not the next piece of the buffer.
+    #[error(
+        "big-data chunk at offset {offset} with {len} bytes, expected offset {expected} and 1..={remaining} bytes"
+    )]
+    BadChunk {
+        /// Offset in the reply.
+        offset: u32,
+        /// Bytes in the reply.
+        len: usize,
+        /// The offset requested.
+        expected: u32,
+        /// Bytes still missing.
+        remaining: usize,
+    },
+    /// The transfer was finished before every byte arrived.
+    #[error("big-data transfer incomplete: {received} of {total} bytes")]
+    Incomplete {
+        /// Bytes received.
+        received: usize,
+        /// Bytes announced.
+        total: usize,
+    },
+    /// The CRC-32 of the reassembled buffer differs from the announcement.
+    #[error("big-data CRC-32 mismatch: announced {announced:#010x}, computed {computed:#010x}")]
+    CrcMismatch {
+        /// CRC-32 in the announcement.
+        announced: u32,
+        /// CRC-32 of the received bytes.
+        computed: u32,
+    },
 }

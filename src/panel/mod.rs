@@ -3,15 +3,19 @@
 //!
 //! Layers, from the bytes up:
 //!
-//! * [`crc`]: CRC-16/ARC (slice-by-16 table);
+//! * [`error`]: the wire layer's error types (depends on nothing else here);
+//! * [`crc`]: CRC-16/ARC (slice-by-16 table) and the CRC-32 of big data;
 //! * [`frame`]: `AA | address | command | length | data | CRC | 55`;
 //! * [`command`]: command/reply codes and device error codes;
 //! * [`session`]: the 4-byte session header and [`PanelSession`], which builds
-//!   requests with session id and message numbers and matches replies;
+//!   requests with session id and message numbers, matches replies and keeps
+//!   each request's deadline; [`session::BigDataReader`] reassembles a chunked
+//!   result (offsets, CRC-32);
 //! * [`params`]: GetDeviceParam/SetDeviceParam text; [`time`]: packed times;
 //! * [`control`]: ControlDevice operations;
-//! * [`table`]: table structure, GetDeviceData/SetDeviceData/DeleteDeviceData,
-//!   typed rows; [`bigdata`]: the chunked exchange for large results;
+//! * [`table`]: table structure, row codec, GetDeviceData/SetDeviceData/
+//!   DeleteDeviceData requests, typed rows; [`bigdata`]: the wire format of
+//!   the chunked exchange for large results;
 //! * [`rtlog`]: binary and text real-time log records and event codes;
 //! * [`discovery`]: UDP discovery and IP change;
 //! * [`detect`]: telling a panel from a standalone terminal;
@@ -56,10 +60,10 @@ pub mod time;
 pub use command::{Command, ErrorCode};
 pub use control::ControlCommand;
 pub use detect::{PeerKind, classify};
-pub use error::{DecodeError, EncodeError, FrameError, ReplyError, TableError, TimeError};
+pub use error::{BigDataError, DecodeError, EncodeError, FrameError, TableError, TimeError};
 pub use frame::Frame;
 pub use params::ParamList;
 pub use rtlog::{EventCode, RtRecord, TextRecord};
-pub use session::{PanelSession, Reply, SessionHeader};
+pub use session::{PanelSession, Reply, ReplyError, SessionHeader};
 pub use table::{TableDescriptor, TableStructure};
 pub use time::PanelTime;

@@ -5,8 +5,15 @@
 //! echoes both, which lets a client drop late replies. Firmware without 0x76
 //! answers −13; the client then connects with 0x01 and frames carry no header.
 //!
-//! [`PanelSession`] builds request frames and matches replies. It performs no
-//! I/O and keeps no clock: an async client or a test drives it.
+//! [`PanelSession`] builds request frames, matches replies and keeps the
+//! deadline of the outstanding request; [`BigDataReader`] reassembles a
+//! result sent in chunks (§5.6). Neither performs I/O or reads a clock: an
+//! async client or a test drives them, passing `now` in.
+//!
+//! Deadlines follow one rule: only progress extends the wait. A request's
+//! reply is due `timeout` after it was sent ([`PanelSession::handle_sent`]);
+//! stale replies and unsolicited frames move nothing; once the deadline
+//! passes, [`PanelSession::handle_timeout`] abandons the request.
 //!
 //! ```
 //! use zkproto::panel::session::{ConnectMode, PanelSession};
@@ -28,9 +35,15 @@
 //! ```
 
 use super::command::{Command, ErrorCode};
-use super::error::{DecodeError, EncodeError, ReplyError};
+use super::error::{DecodeError, EncodeError};
 use super::frame::{DEFAULT_ADDRESS, Frame, MAX_DATA};
 use bytes::{BufMut, Bytes, BytesMut};
+use std::time::{Duration, Instant};
+use thiserror::Error;
+
+mod transfer;
+
+pub use transfer::BigDataReader;
 
 /// The session header: session id and message number ("reply id").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -173,6 +186,8 @@ impl core::fmt::Debug for Reply {
 struct Pending {
     command: Command,
     header: Option<SessionHeader>,
+    /// When the reply is due and how long was allowed, once sent.
+    due: Option<(Instant, Duration)>,
 }
 
 /// Sans-IO client side of a panel connection: builds request frames with the
@@ -182,6 +197,25 @@ struct Pending {
 /// A new request replaces an outstanding one (for example after a timeout);
 /// in session mode a late reply to the abandoned request is then reported as
 /// [`ReplyError::Stale`] and should be dropped.
+///
+/// Time: after writing a request, call [`handle_sent`](Self::handle_sent)
+/// with `now` and the caller's timeout; wait for bytes until
+/// [`deadline`](Self::deadline), then call
+/// [`handle_timeout`](Self::handle_timeout).
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use zkproto::panel::{Command, Frame, PanelSession, ReplyError, session::ConnectMode};
+/// let (t0, sec) = (Instant::now(), Duration::from_secs(1));
+/// let mut s = PanelSession::new();
+/// s.connect(ConnectMode::SessionLess, b"").unwrap();
+/// s.handle_sent(t0, sec);
+/// assert_eq!(s.deadline(), Some(t0 + sec));
+/// assert_eq!(s.handle_timeout(t0 + sec / 2), Ok(())); // not yet
+/// assert_eq!(s.handle_timeout(t0 + sec),
+///            Err(ReplyError::TimedOut { command: Command::Connect, after: sec }));
+/// assert_eq!((s.pending(), s.deadline()), (None, None));
+/// ```
 #[derive(Clone, Debug)]
 pub struct PanelSession {
     address: u8,
@@ -287,7 +321,11 @@ impl PanelSession {
             self.next_message = self.next_message.wrapping_add(1);
         }
         self.state = SessionState::Connecting(mode);
-        self.pending = Some(Pending { command, header });
+        self.pending = Some(Pending {
+            command,
+            header,
+            due: None,
+        });
         Ok(frame)
     }
 
@@ -301,8 +339,51 @@ impl PanelSession {
         if header.is_some() {
             self.next_message = self.next_message.wrapping_add(1);
         }
-        self.pending = Some(Pending { command, header });
+        self.pending = Some(Pending {
+            command,
+            header,
+            due: None,
+        });
         Ok(frame)
+    }
+
+    /// The outstanding request went out at `now`: its reply is due within
+    /// `timeout`. Nothing but the reply itself ends the wait; a stale reply
+    /// does not extend it. Without an outstanding request this does nothing.
+    pub fn handle_sent(&mut self, now: Instant, timeout: Duration) {
+        if let Some(p) = &mut self.pending {
+            // A timeout beyond the clock's range waits "for ever" (decades).
+            let at = now
+                .checked_add(timeout)
+                .or_else(|| now.checked_add(Duration::from_secs(1 << 30)))
+                .unwrap_or(now);
+            p.due = Some((at, timeout));
+        }
+    }
+
+    /// When the reply to the outstanding request is due (`None` when no
+    /// request is outstanding or it was not marked sent).
+    pub fn deadline(&self) -> Option<Instant> {
+        self.pending.and_then(|p| p.due).map(|(at, _)| at)
+    }
+
+    /// Checks the deadline at `now`: once it has passed, the request is
+    /// abandoned and [`ReplyError::TimedOut`] returned. In session mode a late
+    /// reply is then recognised as stale; without a session header it could
+    /// be taken for the answer to the next request, so a client should close
+    /// the connection.
+    pub fn handle_timeout(&mut self, now: Instant) -> Result<(), ReplyError> {
+        match self.pending {
+            Some(Pending {
+                command,
+                due: Some((at, after)),
+                ..
+            }) if now >= at => {
+                self.pending = None;
+                Err(ReplyError::TimedOut { command, after })
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Builds a disconnect request (0x02).
@@ -434,6 +515,101 @@ impl PanelSession {
     }
 }
 
+/// A reply did not answer the outstanding request, or reported a device error.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ReplyError {
+    /// The panel answered `C9` with an error code. The request is over;
+    /// the connection stays usable (except after a refused connect).
+    #[error("panel refused {command}: {code}")]
+    Device {
+        /// The request command.
+        command: Command,
+        /// The error code.
+        code: ErrorCode,
+    },
+    /// The reply's session header does not echo the outstanding request: a late
+    /// reply to an earlier request. Drop it and keep reading.
+    #[error("stale reply: expected session {:#06x} message {:#06x}, got session {:#06x} message {:#06x}",
+        expected.session_id, expected.message, received.session_id, received.message)]
+    Stale {
+        /// The header of the outstanding request.
+        expected: SessionHeader,
+        /// The header in the reply.
+        received: SessionHeader,
+    },
+    /// A reply arrived while no request was outstanding (typically the late
+    /// answer to an abandoned request). Drop it.
+    #[error("unsolicited reply with code {code}")]
+    Unsolicited {
+        /// The reply's command byte.
+        code: Command,
+    },
+    /// In session mode the reply has no room for the 4-byte session header.
+    /// The request stays outstanding: keep reading until the deadline.
+    #[error("reply to {command} has {len} data bytes, too short for the session header")]
+    MissingHeader {
+        /// The request command.
+        command: Command,
+        /// Data length of the reply.
+        len: usize,
+    },
+    /// A `C9` reply without exactly one error byte (after the header, if any).
+    /// The request is over without a result: retry.
+    #[error("malformed error reply to {command}: {len} data bytes")]
+    MalformedError {
+        /// The request command.
+        command: Command,
+        /// Data length of the reply.
+        len: usize,
+    },
+    /// No reply arrived before the deadline ([`PanelSession::handle_timeout`]);
+    /// the request was abandoned. Retry, or reconnect if it keeps happening.
+    #[error("no reply to {command} within {after:?}")]
+    TimedOut {
+        /// The request command.
+        command: Command,
+        /// The time allowed.
+        after: Duration,
+    },
+    /// The reply code is neither `C8`, `C9` nor `0D`. The request stays
+    /// outstanding: keep reading until the deadline.
+    #[error("unexpected reply code {code} to {command}")]
+    UnexpectedCode {
+        /// The request command.
+        command: Command,
+        /// The reply's command byte.
+        code: Command,
+    },
+}
+
+impl ReplyError {
+    /// True when the reply is a late answer to an earlier request (drop it, read on).
+    pub fn is_stale(&self) -> bool {
+        matches!(self, ReplyError::Stale { .. })
+    }
+
+    /// True when a session connect (0x76) was refused as unknown (−13):
+    /// the firmware only knows the session-less connect (0x01).
+    pub fn is_session_unsupported(&self) -> bool {
+        matches!(
+            self,
+            ReplyError::Device {
+                command: Command::ConnectSession,
+                code: ErrorCode::CommandNotAvailable
+            }
+        )
+    }
+
+    /// The device error code, if the panel answered `C9`.
+    pub fn device_code(&self) -> Option<ErrorCode> {
+        match self {
+            ReplyError::Device { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::indexing_slicing)]
 mod tests {
@@ -528,6 +704,144 @@ mod tests {
             )),
             Err(ReplyError::MalformedError { len: 6, .. })
         ));
+    }
+
+    #[test]
+    fn deadline_is_kept_by_stale_replies_and_ends_with_the_reply() {
+        let (t0, sec) = (Instant::now(), Duration::from_secs(2));
+        let mut s = PanelSession::new().with_connect_header(SessionHeader::new(0, 10));
+        s.connect(ConnectMode::Session, b"").unwrap();
+        assert_eq!(s.deadline(), None, "not sent yet");
+        s.handle_sent(t0, sec);
+        s.handle_reply(&ok(&[0x01, 0x02, 10, 0])).unwrap();
+        assert_eq!(s.deadline(), None, "answered");
+        s.request(Command::GetRtLog, &[]).unwrap(); // message 11
+        s.handle_sent(t0 + sec, sec);
+        // A late reply to another message moves nothing.
+        assert!(
+            s.handle_reply(&ok(&[0x01, 0x02, 9, 0]))
+                .unwrap_err()
+                .is_stale()
+        );
+        assert_eq!(s.deadline(), Some(t0 + 2 * sec));
+        assert_eq!(
+            s.handle_timeout(t0 + 2 * sec - Duration::from_millis(1)),
+            Ok(())
+        );
+        assert_eq!(
+            s.handle_timeout(t0 + 2 * sec),
+            Err(ReplyError::TimedOut {
+                command: Command::GetRtLog,
+                after: sec
+            })
+        );
+        // The abandoned request's reply is now unsolicited; a new request
+        // recognises it as stale.
+        assert!(matches!(
+            s.handle_reply(&ok(&[0x01, 0x02, 11, 0])),
+            Err(ReplyError::Unsolicited { .. })
+        ));
+        s.request(Command::GetRtLog, &[]).unwrap();
+        assert!(
+            s.handle_reply(&ok(&[0x01, 0x02, 11, 0]))
+                .unwrap_err()
+                .is_stale()
+        );
+        // A device error also ends the wait.
+        s.handle_sent(t0, sec);
+        assert!(
+            s.handle_reply(&Frame::new(
+                1,
+                Command::AckError,
+                &[0x01, 0x02, 12, 0, 0xfe][..]
+            ))
+            .is_err()
+        );
+        assert_eq!((s.pending(), s.deadline()), (None, None));
+        assert_eq!(s.handle_timeout(t0 + 10 * sec), Ok(()));
+        // An unbounded timeout neither overflows nor expires at once.
+        s.request(Command::GetRtLog, &[]).unwrap();
+        s.handle_sent(t0, Duration::MAX);
+        assert!(s.deadline().is_some_and(|d| d > t0 + 365 * 86_400 * sec));
+        assert_eq!(s.handle_timeout(t0 + 86_400 * sec), Ok(()));
+    }
+
+    /// A whole big-data exchange on wire bytes, no socket: the session
+    /// builds the `0E`/`0F` requests with their headers, the reader checks
+    /// every chunk and the CRC-32, and the deadline follows each request.
+    #[test]
+    fn big_data_exchange_on_bytes() {
+        use crate::panel::bigdata::Announce;
+        use crate::panel::crc::crc32;
+        let data = b"user=1,Pin=i1\ntransaction=5,Pin=i1\n";
+        let (t0, sec) = (Instant::now(), Duration::from_secs(1));
+        let mut s = PanelSession::new().with_connect_header(SessionHeader::new(0xfefe, 1));
+        let wire = |f: Frame| f.to_bytes().unwrap();
+        let reply = |h: SessionHeader, code: Command, payload: &[u8]| {
+            let mut d = h.to_bytes().to_vec();
+            d.extend_from_slice(payload);
+            Frame::new(1, code, d).to_bytes().unwrap()
+        };
+        s.connect(ConnectMode::Session, b"").unwrap();
+        s.handle_reply(
+            &Frame::decode(&reply(SessionHeader::new(7, 1), Command::AckOk, &[])).unwrap(),
+        )
+        .unwrap();
+        let req = wire(s.request(Command::GetTableStruct, &[]).unwrap());
+        // CRC-16/ARC 0x5ca6 computed independently of the crate.
+        assert_eq!(
+            &req[..],
+            &[0xaa, 0x01, 0x06, 0x04, 0x00, 7, 0, 2, 0, 0xa6, 0x5c, 0x55]
+        );
+        s.handle_sent(t0, sec);
+        let len = u32::try_from(data.len()).unwrap();
+        let announce = Announce {
+            compressed: 0,
+            transfer_len: len,
+            original_len: len,
+            crc32: crc32(data),
+            max_chunk: 16,
+        };
+        let r = s
+            .handle_reply(
+                &Frame::decode(&reply(
+                    SessionHeader::new(7, 2),
+                    Command::PrepareData,
+                    &announce.encode(),
+                ))
+                .unwrap(),
+            )
+            .unwrap();
+        assert_eq!(r.kind, ReplyKind::BigData);
+        let mut reader = BigDataReader::new(&r.payload, 1024).unwrap();
+        let mut message = 3;
+        let mut at = t0;
+        while let Some(offset) = reader.next_request() {
+            let req = Frame::decode(&wire(s.request(Command::ReadData, &offset).unwrap())).unwrap();
+            assert_eq!(
+                &req.data[..],
+                &[&[7, 0, message, 0][..], &offset[..]].concat()[..]
+            );
+            at += sec / 2;
+            s.handle_sent(at, sec);
+            assert_eq!(s.deadline(), Some(at + sec));
+            let start = u32::from_le_bytes(offset) as usize;
+            let end = (start + 16).min(data.len());
+            let mut payload = offset.to_vec();
+            payload.extend_from_slice(&data[start..end]);
+            let bytes = reply(
+                SessionHeader::new(7, u16::from(message)),
+                Command::AckOk,
+                &payload,
+            );
+            let r = s.handle_reply(&Frame::decode(&bytes).unwrap()).unwrap();
+            assert_eq!(reader.handle_chunk(r.payload), Ok(end - start));
+            message += 1;
+        }
+        assert_eq!(message, 6, "three chunks of at most 16 bytes");
+        let free = Frame::decode(&wire(s.request(Command::FreeData, &[]).unwrap())).unwrap();
+        assert_eq!(free.command, Command::FreeData);
+        assert_eq!(&reader.finish().unwrap()[..], &data[..]);
     }
 
     #[test]

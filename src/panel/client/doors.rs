@@ -38,14 +38,17 @@ impl DoorState {
     /// assert_eq!(d[1].unlocked, Some(true));
     /// ```
     pub fn from_status(s: &DoorStatus) -> Vec<DoorState> {
-        (1..=DOORS)
-            .map(|n| DoorState {
-                door: u8::try_from(n).unwrap_or(u8::MAX),
-                sensor: s.sensor(n).unwrap_or(DoorSensor::Unknown),
-                unlocked: s.relay_on(n),
-                alarm: s.alarm(n).unwrap_or_default(),
-            })
-            .collect()
+        (1..=DOORS).map(|n| Self::of_door(s, n)).collect()
+    }
+
+    /// The state of door `n` (1–4) in a status record.
+    fn of_door(s: &DoorStatus, n: usize) -> DoorState {
+        DoorState {
+            door: u8::try_from(n).unwrap_or(u8::MAX),
+            sensor: s.sensor(n).unwrap_or(DoorSensor::Unknown),
+            unlocked: s.relay_on(n),
+            alarm: s.alarm(n).unwrap_or_default(),
+        }
     }
 }
 
@@ -243,9 +246,9 @@ impl Client {
                 return Ok(s);
             }
         }
-        Err(Error::Protocol(
-            "no door status record after 64 real-time log polls".into(),
-        ))
+        Err(Error::Missing {
+            what: "a door status record (none after 64 real-time log polls)",
+        })
     }
 
     /// Lock and door state of every door, from a fresh status record.
@@ -270,10 +273,6 @@ impl Client {
     /// ```
     pub async fn door_state(&mut self, door: u8) -> Result<DoorState, Error> {
         check_door(door)?;
-        self.door_states()
-            .await?
-            .into_iter()
-            .find(|d| d.door == door)
-            .ok_or_else(|| Error::Protocol(format!("no state for door {door}")))
+        Ok(DoorState::of_door(&self.status().await?, usize::from(door)))
     }
 }

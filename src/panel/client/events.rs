@@ -11,7 +11,7 @@ use futures_util::stream::BoxStream;
 use std::collections::VecDeque;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// One item of the real-time log as the client reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -91,10 +91,10 @@ impl Client {
                 code: ErrorCode::CommandNotAvailable,
                 ..
             }) => {
-                return Err(Error::Protocol(
-                    "the panel's binary real-time log is not in 16-byte records and it does not know the text log (0x79)"
-                        .into(),
-                ));
+                return Err(Error::Unsupported {
+                    what: "a real-time log: the binary log (0x0B) is not in 16-byte records \
+                           and the text log (0x79) is unknown",
+                });
             }
             other => other?,
         };
@@ -355,7 +355,7 @@ impl Supervisor {
             /// Transaction count up to which everything was delivered.
             mark: Option<u32>,
             last_time: Option<crate::panel::PanelTime>,
-            down_since: Option<Instant>,
+            down_since: Option<tokio::time::Instant>,
             attempts: u32,
             next_poll: Option<tokio::time::Instant>,
         }
@@ -376,7 +376,8 @@ impl Supervisor {
             fn lost(&mut self, error: Error) {
                 tracing::debug!(%error, "panel event connection lost");
                 self.client = None;
-                self.down_since.get_or_insert_with(Instant::now);
+                self.down_since
+                    .get_or_insert_with(tokio::time::Instant::now);
                 self.attempts = 0;
                 self.out.push_back(SupervisedEvent::Disconnected { error });
             }
@@ -503,7 +504,7 @@ impl Supervisor {
                     }
                     Err(error) => {
                         if st.down_since.is_none() {
-                            st.down_since = Some(Instant::now());
+                            st.down_since = Some(tokio::time::Instant::now());
                             return Some((SupervisedEvent::Disconnected { error }, st));
                         }
                         tracing::debug!(%error, attempt = st.attempts, "panel reconnect failed");

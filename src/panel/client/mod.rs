@@ -3,10 +3,11 @@
 //!
 //! The [`Client`] owns its connection and runs one request at a time
 //! (`&mut self` methods): the panel does not pipeline (§1.3). Frame building,
-//! session headers and reply matching live in the sans-IO
-//! [`PanelSession`]; this module moves bytes and keeps
-//! time. Every network wait has a timeout ([`Options::timeout`],
-//! [`Options::connect_timeout`]).
+//! session headers, reply matching and each request's deadline live in the
+//! sans-IO [`PanelSession`], big-data reassembly (offsets, CRC-32) in
+//! [`BigDataReader`]; this module moves bytes and waits until the session's
+//! deadline. Every network wait has a timeout ([`Options::timeout`],
+//! [`Options::connect_timeout`]), and only the awaited reply ends it.
 //!
 //! ```no_run
 //! use zkproto::panel::client::{Client, Options};
@@ -34,22 +35,24 @@ mod params;
 mod transactions;
 mod users;
 
+#[cfg(test)]
+mod tests;
+
 pub use doors::DoorState;
 pub use error::Error;
 pub use events::{EventStream, PanelEvent, SupervisedEvent, Supervisor};
 pub use options::{ConnectStrategy, Options};
 pub use params::DeviceInfo;
 
-use crate::panel::bigdata::{self, Announce};
 use crate::panel::codec::PanelCodec;
 use crate::panel::command::{Command, ErrorCode};
-use crate::panel::error::ReplyError;
+use crate::panel::error::BigDataError;
 use crate::panel::frame::Frame;
 use crate::panel::rtlog::{DoorStatus, RtEvent};
-use crate::panel::session::{ConnectMode, PanelSession, ReplyKind};
+use crate::panel::session::{BigDataReader, ConnectMode, PanelSession, ReplyError, ReplyKind};
 use crate::panel::table::TableStructure;
 use crate::terminal::frame::TCP_MAGIC;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -329,13 +332,14 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn table_structure(&mut self) -> Result<&TableStructure, Error> {
-        if self.structure.is_none() {
-            let text = self.call(Command::GetTableStruct, &[]).await?;
-            self.structure = Some(TableStructure::parse(&text)?);
-        }
-        self.structure
-            .as_ref()
-            .ok_or_else(|| Error::Protocol("table structure missing".into()))
+        let structure = match self.structure.take() {
+            Some(s) => s,
+            None => {
+                let text = self.call(Command::GetTableStruct, &[]).await?;
+                TableStructure::parse(&text)?
+            }
+        };
+        Ok(self.structure.insert(structure))
     }
 
     /// Housekeeping before a request: frames already buffered are late
@@ -368,7 +372,9 @@ impl Client {
         Ok(())
     }
 
-    /// Sends a request frame and waits for the reply that matches it.
+    /// Sends a request frame and waits for the reply that matches it, until
+    /// the session's deadline: the session decides what a frame means and
+    /// when the wait is over; this loop moves bytes and sleeps.
     async fn exchange(
         &mut self,
         frame: Frame,
@@ -380,21 +386,27 @@ impl Client {
             self.closed = true;
             return Err(e.into());
         }
-        let deadline = tokio::time::Instant::now() + timeout;
+        self.session.handle_sent(now(), timeout);
         loop {
-            let next = tokio::time::timeout_at(deadline, self.framed.next()).await;
-            let frame = match next {
-                Err(_) => {
-                    if self.session.session_id().is_none() {
-                        // Without a session header a late reply could be taken
-                        // for the answer to the next request.
-                        self.closed = true;
-                    }
-                    return Err(Error::Timeout {
-                        waiting_for: format!("reply to {}", command.name()),
-                        after: timeout,
-                    });
+            if let Err(e) = self.session.handle_timeout(now()) {
+                if self.session.session_id().is_none() {
+                    // Without a session header a late reply could be taken
+                    // for the answer to the next request.
+                    self.closed = true;
                 }
+                return Err(e.into());
+            }
+            let Some(deadline) = self.session.deadline() else {
+                return Err(Error::Closed {
+                    during: format!(
+                        "waiting for the reply to {} (no request outstanding)",
+                        command.name()
+                    ),
+                });
+            };
+            let next = tokio::time::timeout_at(deadline.into(), self.framed.next()).await;
+            let frame = match next {
+                Err(_) => continue, // the deadline passed: handle_timeout reports it
                 Ok(None) => {
                     self.closed = true;
                     if matches!(command, Command::Connect | Command::ConnectSession) {
@@ -422,11 +434,8 @@ impl Client {
                 Err(e) if e.is_stale() => {
                     tracing::debug!(error = %e, "dropping a stale reply");
                 }
-                Err(ReplyError::Device { command, code }) => {
-                    return Err(Error::Refused { command, code });
-                }
                 Err(ReplyError::Unsolicited { .. }) => {}
-                Err(e) => return Err(Error::Protocol(e.to_string())),
+                Err(e) => return Err(e.into()),
             }
         }
     }
@@ -437,58 +446,37 @@ impl Client {
         self.exchange(frame, self.options.timeout).await.map(|_| ())
     }
 
-    /// Collects a big-data result (§5.6): 0x0E chunk reads, then 0x0F.
+    /// Collects a big-data result (§5.6): 0x0E chunk reads driven by the
+    /// sans-IO [`BigDataReader`], then 0x0F.
     async fn read_big(&mut self, announce: &[u8]) -> Result<Bytes, Error> {
-        let a = Announce::parse(announce)?;
-        if a.transfer_len > self.options.max_result {
-            let _ = self.free_big().await;
-            return Err(Error::TooLarge {
-                announced: a.transfer_len.into(),
-                limit: self.options.max_result.into(),
-            });
-        }
-        if a.compressed != 0 {
-            let _ = self.free_big().await;
-            return Err(Error::Protocol(format!(
-                "compressed big-data results (flag {}) are not supported",
-                a.compressed
-            )));
-        }
-        if a.max_chunk == 0 && a.transfer_len > 0 {
-            return Err(Error::Protocol(
-                "big-data announcement with chunk size 0".into(),
-            ));
-        }
-        let total = a.transfer_len as usize;
-        let mut buf = BytesMut::with_capacity(total);
-        while buf.len() < total {
-            let offset = u32::try_from(buf.len()).unwrap_or(u32::MAX);
-            let frame = self
-                .session
-                .request(Command::ReadData, &bigdata::encode_read_chunk(offset))?;
-            let reply = self.exchange(frame, self.options.timeout).await?;
-            let (got, chunk) = bigdata::parse_chunk(reply.payload)?;
-            let remaining = total - buf.len();
-            if got != offset || chunk.is_empty() || chunk.len() > remaining {
-                return Err(Error::Protocol(format!(
-                    "big-data chunk at offset {got} with {} bytes, expected offset {offset} and 1..={remaining} bytes",
-                    chunk.len()
-                )));
+        let mut reader = match BigDataReader::new(announce, self.options.max_result) {
+            Ok(r) => r,
+            Err(e) => {
+                if matches!(
+                    e,
+                    BigDataError::TooLarge { .. } | BigDataError::Compressed { .. }
+                ) {
+                    let _ = self.free_big().await;
+                }
+                return Err(e.into());
             }
-            buf.extend_from_slice(&chunk);
+        };
+        while let Some(request) = reader.next_request() {
+            let frame = self.session.request(Command::ReadData, &request)?;
+            let reply = self.exchange(frame, self.options.timeout).await?;
+            reader.handle_chunk(reply.payload)?;
         }
         if let Err(e) = self.free_big().await {
             tracing::debug!(error = %e, "free big data refused (ignored)");
         }
-        let crc = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(&buf);
-        if a.crc32 != 0 && crc != a.crc32 {
-            return Err(Error::Protocol(format!(
-                "big-data CRC32 mismatch: announced {:#010x}, computed {crc:#010x}",
-                a.crc32
-            )));
-        }
-        Ok(buf.freeze())
+        Ok(reader.finish()?)
     }
+}
+
+/// The client's clock: tokio's, so that deadlines and timers agree under
+/// paused time in tests.
+fn now() -> std::time::Instant {
+    tokio::time::Instant::now().into_std()
 }
 
 impl Drop for Client {

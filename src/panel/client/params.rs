@@ -112,7 +112,9 @@ impl Client {
         let p = self.params(&["DateTime"]).await?;
         match p.date_time() {
             Some(t) => Ok(t.map_err(crate::panel::error::DecodeError::from)?),
-            None => Err(Error::Protocol("the panel sent no DateTime value".into())),
+            None => Err(Error::Missing {
+                what: "the DateTime parameter",
+            }),
         }
     }
 

@@ -86,12 +86,7 @@ impl Client {
             return Ok(Vec::new());
         }
         let set = RowSet::parse(data)?;
-        if set.table != t.id {
-            return Err(Error::Protocol(format!(
-                "GetDeviceData reply for table {} while table {} ({}) was asked",
-                set.table, t.id, t.name
-            )));
-        }
+        // A reply for another table is TableError::WrongTable.
         Ok(t.decode_typed(&set)?)
     }
 
