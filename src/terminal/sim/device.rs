@@ -55,6 +55,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+mod tables;
 mod transfer;
 
 /// Largest upload buffer a client may announce with `CMD_PREPARE_DATA`.
@@ -178,7 +179,8 @@ pub struct Device {
     profile: Profile,
     encoding: TextEncoding,
     comm_key: Option<CommKey>,
-    state: State,
+    /// The data, with the tables encoded from it (see [`tables`]).
+    state: tables::Data,
     clock: Clock,
     enabled: bool,
     disabled_until: Option<Instant>,
@@ -259,7 +261,7 @@ impl Device {
             profile: config.profile.clone(),
             encoding: config.encoding,
             comm_key: config.comm_key.filter(|k| !k.is_zero()),
-            state,
+            state: tables::Data::new(state),
             clock: Clock::new(DEFAULT_TIME),
             enabled: true,
             disabled_until: None,
@@ -340,7 +342,7 @@ impl Device {
     /// ```
     pub fn set_store(&mut self, store: Store) -> std::io::Result<()> {
         self.store = Some(store);
-        self.saved = Some(self.state.clone());
+        self.saved = Some(State::clone(&self.state));
         self.dirty = true;
         match self.commit() {
             Ok(()) => Ok(()),
@@ -365,12 +367,12 @@ impl Device {
         self.dirty = false;
         match store(&self.state, &self.profile) {
             Ok(()) => {
-                self.saved = Some(self.state.clone());
+                self.saved = Some(State::clone(&self.state));
                 Ok(())
             }
             Err(e) => {
                 if let Some(saved) = &self.saved {
-                    self.state = saved.clone();
+                    *self.state = saved.clone();
                 }
                 Err(e)
             }
