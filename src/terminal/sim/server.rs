@@ -17,7 +17,7 @@ use crate::terminal::frame::{Peek, TagCheck, TcpFraming};
 use crate::terminal::record::template::MAX_TEMPLATE_LEN;
 use crate::terminal::sim::Shared;
 use crate::terminal::sim::device::{Outgoing, PeerKey, Transport};
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,6 +35,12 @@ use tokio::task::JoinHandle;
 /// bytes. A longer announcement closes the connection as soon as its
 /// envelope arrives, so a connection never buffers more than one such frame.
 pub const MAX_TCP_PACKET: usize = 8 + 6 + MAX_TEMPLATE_LEN;
+
+/// Data of at least this many bytes is written from the packet's own
+/// buffer (a vectored write after the frame head, when the stream supports
+/// vectored writes, as TCP sockets do) instead of being copied into the
+/// write buffer first: the data packets of a bulk read.
+const BORROW_DATA_FROM: usize = 4096;
 
 /// A running server; it stops when dropped or on [`shutdown`](Self::shutdown).
 #[derive(Debug)]
@@ -204,11 +210,27 @@ async fn write_tcp<W: AsyncWrite + Unpin>(wr: &mut W, out: Vec<Outgoing>) -> boo
             tokio::time::sleep(o.delay).await;
         }
         if !o.drop {
-            pending.extend_from_slice(&o.encode(Transport::Tcp));
+            pending.extend_from_slice(&o.tcp_head());
+            let data = &o.packet.data;
             let sent = match o.split {
-                _ if o.coalesce_with_next => Ok(()),
-                Some(n) => write_pieces(wr, pending.split().freeze(), n).await,
-                None => flush(wr, &mut pending).await,
+                None if !o.coalesce_with_next
+                    && data.len() >= BORROW_DATA_FROM
+                    && wr.is_write_vectored() =>
+                {
+                    flush_with(wr, &mut pending, data.clone()).await
+                }
+                _ if o.coalesce_with_next => {
+                    pending.extend_from_slice(data);
+                    Ok(())
+                }
+                Some(n) => {
+                    pending.extend_from_slice(data);
+                    write_pieces(wr, pending.split().freeze(), n).await
+                }
+                None => {
+                    pending.extend_from_slice(data);
+                    flush(wr, &mut pending).await
+                }
             };
             if sent.is_err() {
                 return false;
@@ -237,6 +259,18 @@ async fn write_pieces<W: AsyncWrite + Unpin>(
         }
     }
     Ok(())
+}
+
+/// Writes `pending` followed by `data` as one (vectored) write and flushes,
+/// without copying `data` into `pending`.
+async fn flush_with<W: AsyncWrite + Unpin>(
+    wr: &mut W,
+    pending: &mut BytesMut,
+    data: Bytes,
+) -> std::io::Result<()> {
+    let mut frame = pending.split().freeze().chain(data);
+    wr.write_all_buf(&mut frame).await?;
+    wr.flush().await
 }
 
 async fn flush<W: AsyncWrite + Unpin>(wr: &mut W, pending: &mut BytesMut) -> std::io::Result<()> {
