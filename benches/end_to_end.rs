@@ -12,6 +12,10 @@
 //!   about 1 ms apart, as a real terminal sends them. It is slow (seconds
 //!   per 100,000 records), so it is measured on tables a tenth of the size;
 //!   the throughput (records per second) is what compares.
+//!
+//! On a machine shared with other work the means move with that load; the
+//! `download_timing` example times the same `none` download and reports the
+//! best and the median of N runs.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 

@@ -108,10 +108,17 @@ impl Packet {
         *out = [a, b, c, d, e, f, g, h];
     }
 
-    /// Appends the encoded packet to `dst` (reserving as needed; never clears).
-    pub fn encode_to(&self, dst: &mut BytesMut) {
+    /// The 8-byte header with its checksum: what precedes the data on the
+    /// wire.
+    pub(crate) fn header(&self) -> [u8; HEADER_LEN] {
         let mut head = [0u8; HEADER_LEN];
         self.write_header(&mut head, self.checksum());
+        head
+    }
+
+    /// Appends the encoded packet to `dst` (reserving as needed; never clears).
+    pub fn encode_to(&self, dst: &mut BytesMut) {
+        let head = self.header();
         dst.reserve(self.encoded_len());
         dst.put_slice(&head);
         dst.put_slice(&self.data);

@@ -33,7 +33,7 @@
 
 use crate::terminal::command::{Command, EventFlag, ReplyCode, TableId};
 use crate::terminal::commkey::{CommKey, check_key};
-use crate::terminal::frame::{MAX_UDP_TO_DEVICE, tcp_frame};
+use crate::terminal::frame::{MAX_UDP_TO_DEVICE, TCP_HEADER_LEN, TCP_MAGIC};
 use crate::terminal::packet::{ChecksumMode, Packet};
 use crate::terminal::record::attendance::{Attendance, AttendanceLayout};
 use crate::terminal::record::door::{DoorState, parse_unlock_request};
@@ -55,7 +55,11 @@ use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+mod tables;
 mod transfer;
+
+/// Length of a TCP frame's envelope and packet header, which precede the data.
+pub(crate) const TCP_FRAME_HEAD: usize = TCP_HEADER_LEN + crate::terminal::packet::HEADER_LEN;
 
 /// Largest upload buffer a client may announce with `CMD_PREPARE_DATA`.
 pub const MAX_UPLOAD: u32 = 16 * 1024 * 1024;
@@ -140,15 +144,42 @@ impl Outgoing {
     /// assert_eq!(o.encode(Transport::Udp).len(), 8);
     /// ```
     pub fn encode(&self, transport: Transport) -> Bytes {
-        let (bytes, at) = match transport {
-            Transport::Tcp => (tcp_frame(&self.packet), 10),
-            Transport::Udp => (self.packet.to_bytes(), 2),
-        };
+        match transport {
+            Transport::Tcp => {
+                let mut b = BytesMut::with_capacity(TCP_FRAME_HEAD + self.packet.data.len());
+                b.extend_from_slice(&self.tcp_head());
+                b.extend_from_slice(&self.packet.data);
+                b.freeze()
+            }
+            Transport::Udp => self.encode_udp(),
+        }
+    }
+
+    /// The TCP envelope and the packet header (checksum corrupted when
+    /// asked): the first [`TCP_FRAME_HEAD`] bytes of the TCP frame, which
+    /// continues with the packet data. Lets the server write the data
+    /// without copying it.
+    pub(crate) fn tcp_head(&self) -> [u8; TCP_FRAME_HEAD] {
+        // Packets longer than u32::MAX cannot be built from a Bytes on any real system.
+        let len = u32::try_from(self.packet.encoded_len()).unwrap_or(u32::MAX);
+        let [m0, m1, m2, m3] = TCP_MAGIC;
+        let [l0, l1, l2, l3] = len.to_le_bytes();
+        let [c0, c1, mut s0, s1, i0, i1, r0, r1] = self.packet.header();
+        if self.corrupt_checksum {
+            s0 ^= 0x5A;
+        }
+        [
+            m0, m1, m2, m3, l0, l1, l2, l3, c0, c1, s0, s1, i0, i1, r0, r1,
+        ]
+    }
+
+    fn encode_udp(&self) -> Bytes {
+        let bytes = self.packet.to_bytes();
         if !self.corrupt_checksum {
             return bytes;
         }
         let mut b = BytesMut::from(&bytes[..]);
-        if let Some(x) = b.get_mut(at) {
+        if let Some(x) = b.get_mut(2) {
             *x ^= 0x5A;
         }
         b.freeze()
@@ -178,7 +209,8 @@ pub struct Device {
     profile: Profile,
     encoding: TextEncoding,
     comm_key: Option<CommKey>,
-    state: State,
+    /// The data, with the tables encoded from it (see [`tables`]).
+    state: tables::Data,
     clock: Clock,
     enabled: bool,
     disabled_until: Option<Instant>,
@@ -259,7 +291,7 @@ impl Device {
             profile: config.profile.clone(),
             encoding: config.encoding,
             comm_key: config.comm_key.filter(|k| !k.is_zero()),
-            state,
+            state: tables::Data::new(state),
             clock: Clock::new(DEFAULT_TIME),
             enabled: true,
             disabled_until: None,
@@ -340,7 +372,7 @@ impl Device {
     /// ```
     pub fn set_store(&mut self, store: Store) -> std::io::Result<()> {
         self.store = Some(store);
-        self.saved = Some(self.state.clone());
+        self.saved = Some(State::clone(&self.state));
         self.dirty = true;
         match self.commit() {
             Ok(()) => Ok(()),
@@ -365,12 +397,12 @@ impl Device {
         self.dirty = false;
         match store(&self.state, &self.profile) {
             Ok(()) => {
-                self.saved = Some(self.state.clone());
+                self.saved = Some(State::clone(&self.state));
                 Ok(())
             }
             Err(e) => {
                 if let Some(saved) = &self.saved {
-                    self.state = saved.clone();
+                    *self.state = saved.clone();
                 }
                 Err(e)
             }
@@ -1243,6 +1275,25 @@ fn burst_packets(len: usize, psize: usize) -> usize {
 mod tests {
     use super::*;
     use crate::terminal::record::bulk::{BufferDescriptor, BulkRead, ReadChunk};
+
+    #[test]
+    fn tcp_head_is_the_start_of_the_frame() {
+        let data: Vec<u8> = (0..5000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let mut o = Outgoing::new(Packet::new(ReplyCode::Data, 3, 0x1234, data.clone()));
+        let frame = crate::terminal::frame::tcp_frame(&o.packet);
+        assert_eq!(&o.tcp_head()[..], &frame[..TCP_FRAME_HEAD]);
+        assert_eq!(&o.encode(Transport::Tcp)[..], &frame[..]);
+        o.corrupt_checksum = true;
+        let bad = o.encode(Transport::Tcp);
+        assert_eq!(&o.tcp_head()[..], &bad[..TCP_FRAME_HEAD]);
+        assert_eq!(&bad[TCP_FRAME_HEAD..], &data[..]);
+        let diff: Vec<usize> = (0..frame.len()).filter(|&i| frame[i] != bad[i]).collect();
+        assert_eq!(diff, [10]);
+        let udp = o.encode(Transport::Udp);
+        assert_eq!(&udp[..2], &frame[8..10]);
+        assert_eq!(udp[2], frame[10] ^ 0x5A);
+        assert_eq!(&udp[3..], &frame[11..]);
+    }
 
     fn connect(dev: &mut Device, peer: PeerKey, now: Instant) -> u16 {
         let out = dev.handle(

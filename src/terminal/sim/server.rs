@@ -17,7 +17,9 @@ use crate::terminal::frame::{Peek, TagCheck, TcpFraming};
 use crate::terminal::record::template::MAX_TEMPLATE_LEN;
 use crate::terminal::sim::Shared;
 use crate::terminal::sim::device::{Outgoing, PeerKey, Transport};
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
+use std::collections::VecDeque;
+use std::io::IoSlice;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,6 +37,13 @@ use tokio::task::JoinHandle;
 /// bytes. A longer announcement closes the connection as soon as its
 /// envelope arrives, so a connection never buffers more than one such frame.
 pub const MAX_TCP_PACKET: usize = 8 + 6 + MAX_TEMPLATE_LEN;
+
+/// Packet data of at least this many bytes is written from the packet's
+/// own buffer instead of being copied into the write buffer (see
+/// [`Pending`]).
+const BORROW_DATA_FROM: usize = 4096;
+/// Buffers passed to one vectored write at most.
+const MAX_SLICES: usize = 64;
 
 /// A running server; it stops when dropped or on [`shutdown`](Self::shutdown).
 #[derive(Debug)]
@@ -195,31 +204,121 @@ pub(crate) async fn run_stream<S>(
 /// frame marked `coalesce_with_next` goes in the same write as the next.
 /// Returns `false` when the connection must be closed.
 async fn write_tcp<W: AsyncWrite + Unpin>(wr: &mut W, out: Vec<Outgoing>) -> bool {
-    let mut pending = BytesMut::new();
+    let mut pending = Pending::new(wr.is_write_vectored());
     for o in out {
         if !o.delay.is_zero() {
-            if flush(wr, &mut pending).await.is_err() {
+            if pending.flush(wr).await.is_err() {
                 return false;
             }
             tokio::time::sleep(o.delay).await;
         }
         if !o.drop {
-            pending.extend_from_slice(&o.encode(Transport::Tcp));
+            pending.push_frame(&o);
             let sent = match o.split {
                 _ if o.coalesce_with_next => Ok(()),
-                Some(n) => write_pieces(wr, pending.split().freeze(), n).await,
-                None => flush(wr, &mut pending).await,
+                Some(n) => write_pieces(wr, pending.take_all(), n).await,
+                None => pending.flush(wr).await,
             };
             if sent.is_err() {
                 return false;
             }
         }
         if o.close_after {
-            let _ = flush(wr, &mut pending).await;
+            let _ = pending.flush(wr).await;
             return false;
         }
     }
-    flush(wr, &mut pending).await.is_ok()
+    pending.flush(wr).await.is_ok()
+}
+
+/// The bytes of the frames waiting for the next write. Frame heads and
+/// small packets are copied together; the data of a large packet (a bulk
+/// read's `CMD_DATA`) stays in its own buffer and goes out in the same
+/// vectored write, when the stream supports vectored writes (TCP sockets
+/// do); otherwise it is copied too, so that a flush is always one write.
+#[derive(Debug)]
+struct Pending {
+    parts: VecDeque<Bytes>,
+    tail: BytesMut,
+    vectored: bool,
+}
+
+impl Pending {
+    fn new(vectored: bool) -> Pending {
+        Pending {
+            parts: VecDeque::new(),
+            tail: BytesMut::new(),
+            vectored,
+        }
+    }
+
+    fn push_frame(&mut self, o: &Outgoing) {
+        self.tail.extend_from_slice(&o.tcp_head());
+        let data = &o.packet.data;
+        if self.vectored && data.len() >= BORROW_DATA_FROM {
+            self.parts.push_back(self.tail.split().freeze());
+            self.parts.push_back(data.clone());
+        } else {
+            self.tail.extend_from_slice(data);
+        }
+    }
+
+    fn close_tail(&mut self) {
+        if !self.tail.is_empty() {
+            self.parts.push_back(self.tail.split().freeze());
+        }
+    }
+
+    /// Everything pending as one buffer (copied together when in parts).
+    fn take_all(&mut self) -> Bytes {
+        self.close_tail();
+        if self.parts.len() <= 1 {
+            return self.parts.pop_front().unwrap_or_default();
+        }
+        let mut all = BytesMut::with_capacity(self.parts.iter().map(Bytes::len).sum());
+        for p in self.parts.drain(..) {
+            all.extend_from_slice(&p);
+        }
+        all.freeze()
+    }
+
+    /// Writes everything pending and flushes the stream.
+    async fn flush<W: AsyncWrite + Unpin>(&mut self, wr: &mut W) -> std::io::Result<()> {
+        self.close_tail();
+        while let Some(first) = self.parts.front() {
+            let n = if self.parts.len() == 1 {
+                wr.write(first).await?
+            } else {
+                let slices: Vec<IoSlice<'_>> = self
+                    .parts
+                    .iter()
+                    .take(MAX_SLICES)
+                    .map(|b| IoSlice::new(b))
+                    .collect();
+                wr.write_vectored(&slices).await?
+            };
+            if n == 0 {
+                return Err(std::io::ErrorKind::WriteZero.into());
+            }
+            self.consume(n);
+        }
+        wr.flush().await
+    }
+
+    /// Drops the first `n` bytes written.
+    fn consume(&mut self, mut n: usize) {
+        while n > 0 {
+            let Some(front) = self.parts.front_mut() else {
+                return;
+            };
+            if n < front.len() {
+                front.advance(n);
+                return;
+            }
+            n -= front.len();
+            self.parts.pop_front();
+        }
+    }
 }
 
 /// Writes `bytes` in pieces of `n` bytes, each flushed, a millisecond apart.
@@ -237,14 +336,6 @@ async fn write_pieces<W: AsyncWrite + Unpin>(
         }
     }
     Ok(())
-}
-
-async fn flush<W: AsyncWrite + Unpin>(wr: &mut W, pending: &mut BytesMut) -> std::io::Result<()> {
-    if !pending.is_empty() {
-        wr.write_all(pending).await?;
-        pending.clear();
-    }
-    wr.flush().await
 }
 
 async fn udp_loop(shared: Arc<Shared>, sock: UdpSocket, mut stop: watch::Receiver<bool>) {
@@ -303,5 +394,138 @@ async fn send_udp_now(sock: &UdpSocket, to: SocketAddr, out: Vec<Outgoing>) {
         if i % 64 == 63 {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::terminal::command::ReplyCode;
+    use crate::terminal::packet::Packet;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    /// Records writes (`None` for a flush); accepts at most `max` bytes per
+    /// write, and vectored writes when `vectored`.
+    struct Sink {
+        ops: Vec<Option<Vec<u8>>>,
+        max: usize,
+        vectored: bool,
+    }
+
+    impl AsyncWrite for Sink {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<std::io::Result<usize>> {
+            let n = buf.len().min(self.max);
+            self.ops.push(Some(buf[..n].to_vec()));
+            Poll::Ready(Ok(n))
+        }
+
+        fn poll_write_vectored(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            bufs: &[IoSlice<'_>],
+        ) -> Poll<std::io::Result<usize>> {
+            assert!(self.vectored, "vectored write on a plain stream");
+            let mut taken = Vec::new();
+            for b in bufs {
+                let room = self.max - taken.len();
+                taken.extend_from_slice(&b[..b.len().min(room)]);
+            }
+            let n = taken.len();
+            self.ops.push(Some(taken));
+            Poll::Ready(Ok(n))
+        }
+
+        fn is_write_vectored(&self) -> bool {
+            self.vectored
+        }
+
+        fn poll_flush(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            self.ops.push(None);
+            Poll::Ready(Ok(()))
+        }
+
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// PREPARE_DATA, a large DATA packet (checksum corrupted) and ACK_OK,
+    /// all in one write.
+    fn burst() -> Vec<Outgoing> {
+        let data: Vec<u8> = (0..70_000u32).map(|i| (i % 253) as u8).collect();
+        let mut out = vec![
+            Outgoing::new(Packet::new(
+                ReplyCode::PrepareData,
+                1,
+                9,
+                &[1u8, 2, 3, 4][..],
+            )),
+            Outgoing::new(Packet::new(ReplyCode::Data, 0, 9, data)),
+            Outgoing::new(Packet::new(ReplyCode::AckOk, 1, 9, &[][..])),
+        ];
+        out[1].corrupt_checksum = true;
+        out[0].coalesce_with_next = true;
+        out[1].coalesce_with_next = true;
+        out
+    }
+
+    fn expected(out: &[Outgoing]) -> Vec<u8> {
+        out.iter()
+            .flat_map(|o| o.encode(Transport::Tcp).to_vec())
+            .collect()
+    }
+
+    async fn written(vectored: bool, max: usize) -> Vec<Option<Vec<u8>>> {
+        let mut sink = Sink {
+            ops: Vec::new(),
+            max,
+            vectored,
+        };
+        assert!(write_tcp(&mut sink, burst()).await);
+        sink.ops
+    }
+
+    #[tokio::test]
+    async fn a_vectored_write_sends_the_same_bytes_in_one_flush() {
+        for max in [usize::MAX, 7, 70_010] {
+            let ops = written(true, max).await;
+            assert_eq!(ops.last(), Some(&None));
+            let flushes = ops.iter().filter(|o| o.is_none()).count();
+            assert_eq!(flushes, 2, "one flush for the batch, one at the end");
+            if max == usize::MAX {
+                assert_eq!(ops.len(), 3, "the batch is one (vectored) write");
+            }
+            let bytes: Vec<u8> = ops.into_iter().flatten().flatten().collect();
+            assert_eq!(bytes, expected(&burst()), "max {max}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_plain_stream_gets_one_write_per_flush() {
+        let ops = written(false, usize::MAX).await;
+        assert_eq!(
+            ops.len(),
+            3,
+            "{:?}",
+            ops.iter().map(Option::is_some).collect::<Vec<_>>()
+        );
+        assert_eq!(ops[0].as_deref(), Some(&expected(&burst())[..]));
+        assert_eq!((&ops[1], &ops[2]), (&None, &None));
+    }
+
+    #[test]
+    fn take_all_joins_the_parts() {
+        let mut p = Pending::new(true);
+        for o in burst() {
+            p.push_frame(&o);
+        }
+        assert_eq!(p.take_all(), expected(&burst()));
+        assert!(p.parts.is_empty() && p.tail.is_empty());
     }
 }

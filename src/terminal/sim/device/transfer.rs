@@ -6,9 +6,7 @@ use super::{Device, MAX_UPLOAD, Outgoing, PeerKey, Transport, Upload, le_u16_at,
 use crate::terminal::command::{Command, ReplyCode, TableId};
 use crate::terminal::packet::{MAX_UDP_DATA, Packet};
 use crate::terminal::record::attendance::encode_attendance_table;
-use crate::terminal::record::bulk::{
-    BufferDescriptor, BulkRead, PrepareData, ReadChunk, buffer_hash,
-};
+use crate::terminal::record::bulk::{BufferDescriptor, BulkRead, PrepareData, ReadChunk};
 use crate::terminal::record::template::{
     Template, TemplateWrite, encode_template_table, parse_batch_upload,
 };
@@ -18,9 +16,10 @@ use bytes::{Bytes, BytesMut};
 
 impl Device {
     /// Builds a table buffer (u32 total + records) for a bulk read, or
-    /// `None` when the table is not supported.
+    /// `None` when the table is not supported. An unchanged table is not
+    /// encoded again ([`tables`](super::tables)).
     pub(super) fn table(
-        &self,
+        &mut self,
         inner: Command,
         fct: u8,
     ) -> Option<Result<Bytes, crate::terminal::EncodeError>> {
@@ -32,9 +31,13 @@ impl Device {
             _ => return None,
         };
         Some(match which {
-            TableId::AttLog => encode_attendance_table(&self.state.attendance),
-            TableId::User => Ok(encode_users(&self.state.users)),
-            TableId::FingerTmp => encode_template_table(&self.state.templates),
+            TableId::AttLog => self
+                .state
+                .table(which, |s| encode_attendance_table(&s.attendance)),
+            TableId::User => self.state.table(which, |s| Ok(encode_users(&s.users))),
+            TableId::FingerTmp => self
+                .state
+                .table(which, |s| encode_template_table(&s.templates)),
             _ => Ok(Bytes::from_static(&[0, 0, 0, 0])),
         })
     }
@@ -58,7 +61,13 @@ impl Device {
         if buf.len() <= MAX_UDP_DATA && announce.is_none() {
             return vec![self.reply(p, ReplyCode::Data, buf)];
         }
-        let mut desc = BufferDescriptor::for_buffer(&buf);
+        let size = u32::try_from(buf.len()).unwrap_or(u32::MAX);
+        let mut desc = BufferDescriptor {
+            compressed: 0,
+            size,
+            original_size: size,
+            hash: self.state.hash(&buf),
+        };
         if let Some(n) = announce {
             desc.size = n;
             desc.original_size = n;
@@ -249,7 +258,7 @@ impl Device {
         let Some(buf) = buf else {
             return self.err(p);
         };
-        let h = buffer_hash(&buf);
+        let h = self.state.hash(&buf);
         match le_u32_at(&p.data, 0) {
             Some(want) if p.data.len() == 4 => {
                 if want == h {
