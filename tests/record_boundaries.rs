@@ -32,22 +32,29 @@ fn time() -> DeviceTime {
 fn user_layout_sizes() {
     let l = UserLayout::Compact28;
     assert_eq!(
-        (l.record_len(), l.password_len(), l.name_len(), l.user_id_max()),
+        (
+            l.record_len(),
+            l.password_len(),
+            l.name_len(),
+            l.user_id_max()
+        ),
         (28, 5, 8, 10)
     );
     let l = UserLayout::Extended72;
     assert_eq!(
-        (l.record_len(), l.password_len(), l.name_len(), l.user_id_max()),
+        (
+            l.record_len(),
+            l.password_len(),
+            l.name_len(),
+            l.user_id_max()
+        ),
         (72, 8, 24, 24)
     );
 }
 
 #[test]
 fn user_layout_from_record_len_knows_only_28_and_72() {
-    assert_eq!(
-        UserLayout::from_record_len(28),
-        Some(UserLayout::Compact28)
-    );
+    assert_eq!(UserLayout::from_record_len(28), Some(UserLayout::Compact28));
     assert_eq!(
         UserLayout::from_record_len(72),
         Some(UserLayout::Extended72)
@@ -66,8 +73,14 @@ fn user_layout_detection_corner_cases() {
     assert_eq!(UserLayout::detect(504, Some(5)), Ok(UserLayout::Extended72));
     assert_eq!(UserLayout::detect(504, Some(9)), Ok(UserLayout::Extended72));
     // 2016 = 72 × 28 = 28 × 72: the quotient, not the divisibility, decides.
-    assert_eq!(UserLayout::detect(2016, Some(72)), Ok(UserLayout::Compact28));
-    assert_eq!(UserLayout::detect(2016, Some(28)), Ok(UserLayout::Extended72));
+    assert_eq!(
+        UserLayout::detect(2016, Some(72)),
+        Ok(UserLayout::Compact28)
+    );
+    assert_eq!(
+        UserLayout::detect(2016, Some(28)),
+        Ok(UserLayout::Extended72)
+    );
     // A count of zero is "unknown", never a divisor.
     assert_eq!(UserLayout::detect(144, Some(0)), Ok(UserLayout::Extended72));
     assert_eq!(UserLayout::detect(56, Some(0)), Ok(UserLayout::Compact28));
@@ -133,7 +146,15 @@ fn user_fields_sit_at_their_documented_offsets() {
     // user id (offset, first byte of "7": a u32 or text))
     let cases = [
         (UserLayout::Compact28, (3, 5), (8, 8), 16, 21, 22, (24, 7)),
-        (UserLayout::Extended72, (3, 8), (11, 24), 35, 39, 40, (48, b'7')),
+        (
+            UserLayout::Extended72,
+            (3, 8),
+            (11, 24),
+            35,
+            39,
+            40,
+            (48, b'7'),
+        ),
     ];
     for (layout, pw, name, card, group, tz, (uid_off, uid_byte)) in cases {
         let mut u = User::new(layout, 0x0201, "7", ENC).unwrap();
@@ -367,7 +388,10 @@ fn wide_layouts_must_be_longer_than_40_bytes() {
         assert!(AttendanceIter::new(&[0; 80], AttendanceLayout::Wide(n)).is_err());
         assert!(matches!(
             Attendance::new(AttendanceLayout::Wide(n), 1, "1", 0, 0, time(), 0),
-            Err(EncodeError::OutOfRange { field: "layout", .. })
+            Err(EncodeError::OutOfRange {
+                field: "layout",
+                ..
+            })
         ));
     }
     let a = Attendance::parse(&[0; 41], AttendanceLayout::Wide(41)).unwrap();
@@ -439,8 +463,8 @@ fn attendance_raw_user_id_bytes_per_layout() {
 
 #[test]
 fn short_records_read_the_stored_uid_when_the_field_is_cleared() {
-    let mut a = Attendance::parse(&[0x39, 0x30, 0x21, 0, 0, 0, 0, 0], AttendanceLayout::Short8)
-        .unwrap();
+    let mut a =
+        Attendance::parse(&[0x39, 0x30, 0x21, 0, 0, 0, 0, 0], AttendanceLayout::Short8).unwrap();
     assert_eq!((a.verify, a.state), (2, 1));
     assert_eq!(a.user_id(), "12345");
     a.uid = Some(7);

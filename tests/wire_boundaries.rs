@@ -28,7 +28,12 @@ fn tcp_frame_with(data_len: usize) -> Vec<u8> {
 /// A serial frame for device 1 carrying `data_len` data bytes.
 fn serial_frame_with(data_len: usize) -> Vec<u8> {
     let mut out = BytesMut::new();
-    encode_serial(1, &Packet::new(1000u16, 0, 0, vec![0x5A; data_len]), &mut out).unwrap();
+    encode_serial(
+        1,
+        &Packet::new(1000u16, 0, 0, vec![0x5A; data_len]),
+        &mut out,
+    )
+    .unwrap();
     out.to_vec()
 }
 
@@ -59,7 +64,11 @@ fn fold_sum_continues_from_an_initial_value_and_folds_fully() {
     let data: Vec<u8> = (0..64u8).map(|i| i.wrapping_mul(37) ^ 0xC3).collect();
     for split in (0..=data.len()).step_by(2) {
         let (a, b) = data.split_at(split);
-        assert_eq!(finish(fold_sum(fold_sum(0, a), b)), checksum(&data), "split {split}");
+        assert_eq!(
+            finish(fold_sum(fold_sum(0, a), b)),
+            checksum(&data),
+            "split {split}"
+        );
     }
     // The result always fits 16 bits, even from a large initial value.
     assert!(fold_sum(0xFFFF_FFFF, &[0xFF; 40]) <= 0xFFFF);
