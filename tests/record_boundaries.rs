@@ -487,15 +487,21 @@ fn set_user_id_rules_per_layout() {
     assert_eq!(short.raw(), &before[..]);
 
     let mut ext = Attendance::new(AttendanceLayout::Extended16, 0, "21", 1, 0, time(), 0).unwrap();
-    for bad in ["", "12a", "-1", " 1", "4294967296"] {
-        assert!(
-            matches!(
-                ext.set_user_id(bad),
-                Err(EncodeError::OutOfRange {
-                    field: "user_id",
-                    ..
-                })
-            ),
+    // The error says why: not digits (an empty id included), or too large.
+    let cases = [
+        ("", "16-byte records need decimal digits"),
+        ("12a", "16-byte records need decimal digits"),
+        ("-1", "16-byte records need decimal digits"),
+        (" 1", "16-byte records need decimal digits"),
+        ("4294967296", "must fit in a u32"),
+    ];
+    for (bad, reason) in cases {
+        assert_eq!(
+            ext.set_user_id(bad),
+            Err(EncodeError::OutOfRange {
+                field: "user_id",
+                reason
+            }),
             "{bad:?}"
         );
         assert_eq!(ext.user_id(), "21", "{bad:?} left the record alone");
