@@ -72,6 +72,10 @@ fn user_layout_detection_corner_cases() {
     assert_eq!(UserLayout::detect(504, Some(18)), Ok(UserLayout::Compact28));
     assert_eq!(UserLayout::detect(504, Some(5)), Ok(UserLayout::Extended72));
     assert_eq!(UserLayout::detect(504, Some(9)), Ok(UserLayout::Extended72));
+    assert_eq!(
+        UserLayout::detect(504, Some(504 * 28)),
+        Ok(UserLayout::Extended72)
+    );
     // 2016 = 72 × 28 = 28 × 72: the quotient, not the divisibility, decides.
     assert_eq!(
         UserLayout::detect(2016, Some(72)),
