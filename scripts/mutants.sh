@@ -10,7 +10,7 @@
 # Options (before the mode or files):
 #   --jobs N      parallel cargo-mutants jobs (default 1; each needs its own build)
 #   --budget N    test at most N mutants; above that, one rotating shard (default:
-#                 unlimited, 150 with --changed)
+#                 unlimited, 100 with --changed)
 #   --no-doc      skip the second pass that runs the doc tests against survivors
 #   --out DIR     where mutants.out goes (default target/mutants)
 #
@@ -116,7 +116,7 @@ fi
 mkdir -p "$out"
 in_diff=()
 if [ "$mode" = changed ]; then
-  budget=${budget:-150}
+  budget=${budget:-100}
   if [ -z "$base" ]; then
     base=${MUTANTS_BASE:-$(git describe --tags --abbrev=0 2>/dev/null || true)}
     [ -n "$base" ] || base=$(sed -n 's/^\([0-9a-f]\{40\}\).*/\1/p' .cargo/mutants-base 2>/dev/null | head -n 1)
