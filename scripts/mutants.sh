@@ -6,6 +6,7 @@
 #   scripts/mutants.sh --changed [BASE]      only code changed since BASE (the CI step)
 #   scripts/mutants.sh FILE...               only these modules, e.g. src/terminal/frame.rs
 #   scripts/mutants.sh --list                modules and their mutant counts; builds nothing
+#                                            (with --changed: what CI would test)
 #
 # Options (before the mode or files):
 #   --jobs N      parallel cargo-mutants jobs (default 1; each needs its own build)
@@ -149,8 +150,9 @@ for f in "${files[@]}"; do file_args+=(-f "$f"); done
 # ---- how many mutants; shard when over budget
 count=$(cargo mutants --list "${file_args[@]}" "${in_diff[@]}" 2>/dev/null | grep -c . || true)
 if [ "$list" = 1 ]; then
-  cargo mutants --list "${file_args[@]}" | cut -d: -f1 | sort | uniq -c
+  cargo mutants --list "${file_args[@]}" "${in_diff[@]}" | cut -d: -f1 | sort | uniq -c
   echo "total: $count mutants (equivalent ones excluded in .cargo/mutants.toml)"
+  [ -z "$budget" ] || [ "$count" -le "$budget" ] || echo "over the budget of $budget: a shard would be tested"
   exit 0
 fi
 [ "$count" -gt 0 ] || { echo "no mutants in the changed lines"; exit 0; }
