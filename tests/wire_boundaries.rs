@@ -16,6 +16,7 @@ use zkproto::terminal::frame::{
     DEFAULT_MAX_PACKET, MAX_SERIAL_PACKET, Peek, SERIAL_HEADER_LEN, SerialFraming, TCP_HEADER_LEN,
     TagCheck, TcpFraming, decode_udp, encode_serial, encode_tcp,
 };
+use zkproto::terminal::packet::hex;
 use zkproto::terminal::{ChecksumMode, EncodeError, Packet, WireError};
 
 /// A TCP frame carrying `data_len` data bytes.
@@ -122,6 +123,14 @@ fn check_key_needs_all_three_key_bytes() {
     // only in the tick byte, which the device does not check).
     assert!(!check_key(&good, key, 0x46CF));
     assert!(!check_key(&[], key, 0x45CF));
+}
+
+// ------------------------------------------------------------------ packet
+
+#[test]
+fn hex_is_lowercase_two_digits_per_byte_without_separators() {
+    assert_eq!(hex(&[]), "");
+    assert_eq!(hex(&[0x00, 0xAB, 0x7F, 0x05]), "00ab7f05");
 }
 
 // ------------------------------------------------------------- TCP framing
