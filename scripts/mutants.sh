@@ -61,12 +61,16 @@ MODULES=(
   src/terminal/record/text.rs
   src/terminal/record/time.rs
   src/terminal/session.rs
+  src/terminal/session/*.rs
   src/panel/crc.rs
   src/panel/frame.rs
   src/panel/session.rs
+  src/panel/session/*.rs
   src/panel/table.rs
+  src/panel/table/*.rs
   src/panel/rtlog.rs
   src/push/*.rs
+  src/push/**/*.rs
 )
 
 # Fast test targets: no client, no simulator, no sockets.
