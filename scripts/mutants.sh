@@ -29,7 +29,7 @@
 # MIN_SCORE; 2 on a usage or tool error.
 #
 # --changed (CI): BASE defaults to $MUTANTS_BASE, else the newest tag, else the
-# commit in .cargo/mutants-base (where the README's table was measured). Only
+# commit in .cargo/mutants-base (from which CI counts changes). Only
 # mutants on lines of the listed modules changed since BASE are tested
 # (cargo-mutants --in-diff), so a clone where no module changed finishes in
 # seconds without building anything. When more than --budget mutants changed,
@@ -62,6 +62,9 @@ MODULES=(
   src/terminal/record/time.rs
   src/terminal/session.rs
   src/terminal/session/*.rs
+  src/terminal/sync.rs
+  src/terminal/trace.rs
+  src/text.rs
   src/panel/crc.rs
   src/panel/frame.rs
   src/panel/session.rs
