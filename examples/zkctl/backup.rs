@@ -161,7 +161,7 @@ pub fn write(path: &Path, file: &BackupFile) -> Result<(), Failure> {
 }
 
 /// Writes `bytes` (and a newline) to `path` as [`write`] does: 0600, via a
-/// synced temporary file renamed over `path`.
+/// synced temporary file renamed over `path`, then syncs the directory.
 pub fn write_replacing(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     let fail = |p: &Path, e: std::io::Error| {
         Failure::usage(format!("cannot write {}: {e}", p.display()))
@@ -178,7 +178,25 @@ pub fn write_replacing(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     written.map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         fail(path, e)
-    })
+    })?;
+    sync_dir_of(path).map_err(|e| fail(path, e))
+}
+
+/// Syncs the directory holding `path`, so a file just created or renamed
+/// there survives a crash (on Unix; elsewhere a directory cannot be opened
+/// for syncing and this does nothing).
+pub fn sync_dir_of(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// Creates `path` (0600 on Unix, failing if it exists), writes `bytes`

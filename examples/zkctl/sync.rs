@@ -96,13 +96,5 @@ pub fn write_archive(path: &Path, records: &[Attendance]) -> std::io::Result<()>
     f.write_all(out.as_bytes())?;
     f.flush()?;
     f.sync_all()?;
-    #[cfg(unix)]
-    {
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        std::fs::File::open(dir)?.sync_all()?;
-    }
-    Ok(())
+    crate::backup::sync_dir_of(path)
 }
