@@ -152,7 +152,7 @@ impl UserLayout {
     ///
     /// `records_len / count` wins when it is 28 or 72. Otherwise the sizes
     /// that divide `records_len` are tried; when both do (504 = 7×72 = 18×28)
-    /// the one matching `count` is taken, else 72.
+    /// 72 is taken.
     ///
     /// ```
     /// use zkproto::terminal::record::user::UserLayout;
@@ -175,15 +175,10 @@ impl UserLayout {
         let d28 = records_len.is_multiple_of(28);
         let d72 = records_len.is_multiple_of(72);
         match (d28, d72) {
-            (true, true) => {
-                if count.is_some_and(|c| records_len / 28 == c) {
-                    Ok(UserLayout::Compact28)
-                } else {
-                    Ok(UserLayout::Extended72)
-                }
-            }
+            // Both divide (504 = 7×72 = 18×28) and the count matched neither
+            // size above: the TFT layout, by far the more common.
+            (true, true) | (false, true) => Ok(UserLayout::Extended72),
             (true, false) => Ok(UserLayout::Compact28),
-            (false, true) => Ok(UserLayout::Extended72),
             (false, false) => Err(RecordError::UnknownRecordSize {
                 what: "user",
                 len: records_len,
