@@ -6,7 +6,7 @@
 //!
 //! * `none`: frames back to back (one write per reply): the client's and
 //!   the codec's own speed.
-//! * `link` (the simulator's default): each frame its own write, 2 ms
+//! * `link` (the simulator's default): each frame its own write, 5 ms
 //!   between the frames of a reply.
 //! * `firmware`: 20 ms after each data packet and 1,460-byte TCP segments
 //!   about 1 ms apart, as a real terminal sends them. It is slow (seconds

@@ -1,15 +1,16 @@
 //! Times the benchmark download — 100,000 attendance records, then 10,000
 //! users, each with connect and disconnect — from an in-process simulator
-//! without pacing over loopback TCP, and prints the best and the median of
-//! the runs.
+//! over loopback TCP (without pacing unless `PACING` says otherwise), and
+//! prints the best and the median of the runs.
 //!
-//! `cargo run --release --example download_timing -- [RUNS] [CHUNK]`
+//! `cargo run --release --example download_timing -- [RUNS] [CHUNK] [PACING]`
 //!
 //! The setup is that of `benches/end_to_end.rs` (two runtime workers for
 //! the simulator, the client on the calling thread). On a shared machine
 //! the best run is the figure that does not depend on the other load; the
 //! median shows what the load costs. `CHUNK` sets the client's
-//! `Options::chunk_size` (default 65,472 bytes per `1504` request).
+//! `Options::chunk_size` (default 65,472 bytes per `1504` request; `-` keeps
+//! it); `PACING` is `none` (default), `link` or `firmware`.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -22,7 +23,11 @@ const USERS: usize = 10_000;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let runs: usize = args.next().map_or(Ok(20), |s| s.parse())?.max(1);
-    let chunk: Option<u32> = args.next().map(|s| s.parse()).transpose()?;
+    let chunk: Option<u32> = match args.next() {
+        Some(s) if s != "-" => Some(s.parse()?),
+        _ => None,
+    };
+    let pacing: Pacing = args.next().map_or(Ok(Pacing::None), |s| s.parse())?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -30,7 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sim = Simulator::new(SimConfig {
         users: USERS,
         attendance: ATTENDANCE,
-        pacing: Some(Pacing::None),
+        pacing: Some(pacing),
         ..SimConfig::default()
     });
     let any: SocketAddr = "127.0.0.1:0".parse()?;

@@ -22,7 +22,7 @@
 //! use std::time::Duration;
 //! use zkproto::terminal::sim::Pacing;
 //! assert_eq!("link".parse::<Pacing>(), Ok(Pacing::link()));
-//! assert_eq!(Pacing::link(), Pacing::Link { gap: Duration::from_millis(2) });
+//! assert_eq!(Pacing::link(), Pacing::Link { gap: Duration::from_millis(5) });
 //! let Pacing::Firmware(f) = "firmware".parse::<Pacing>().unwrap() else { unreachable!() };
 //! assert_eq!((f.data_gap, f.mtu), (Duration::from_millis(20), 1460));
 //! assert!("fast".parse::<Pacing>().is_err());
@@ -35,7 +35,7 @@ use core::str::FromStr;
 use std::time::Duration;
 
 /// Gap between two frames of one reply in [`Pacing::link`].
-pub const LINK_GAP: Duration = Duration::from_millis(2);
+pub const LINK_GAP: Duration = Duration::from_millis(5);
 
 /// Payload of one TCP segment on an Ethernet link (1,500-byte MTU minus the
 /// IP and TCP headers).
@@ -111,7 +111,7 @@ impl Default for FirmwarePacing {
     /// 1,460-byte pieces.
     fn default() -> Self {
         FirmwarePacing {
-            frame_gap: LINK_GAP,
+            frame_gap: Duration::from_millis(2),
             data_gap: Duration::from_millis(20),
             pause_every: 0,
             pause: Duration::from_millis(1200),
@@ -121,7 +121,7 @@ impl Default for FirmwarePacing {
 }
 
 impl Pacing {
-    /// [`Pacing::Link`] with a 2 ms gap ([`LINK_GAP`]).
+    /// [`Pacing::Link`] with a 5 ms gap ([`LINK_GAP`]).
     ///
     /// ```
     /// use zkproto::terminal::sim::{Pacing, pacing::LINK_GAP};
