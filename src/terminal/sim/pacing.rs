@@ -299,11 +299,11 @@ mod tests {
     fn link_separates_frames_but_not_the_first() {
         let mut out = burst(2, 100);
         Pacing::link().apply(Transport::Tcp, &mut out, false);
-        assert_eq!(delays(&out), [0, 2, 2, 2]);
+        assert_eq!(delays(&out), [0, 5, 5, 5]);
         assert!(out.iter().all(|o| o.split.is_none()));
         let mut events = vec![frame(ReplyCode::AckOk, 4)];
         Pacing::link().apply(Transport::Tcp, &mut events, true);
-        assert_eq!(delays(&events), [2]);
+        assert_eq!(delays(&events), [5]);
     }
 
     #[test]
