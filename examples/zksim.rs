@@ -11,7 +11,7 @@
 //!     [--password PW] [--old-firmware] [--users N] [--attendance M]
 //! ```
 //!
-//! Both kinds take the TCP limits of `zkproto::sim_net::NetLimits`:
+//! Both kinds take the TCP limits of `zkproto::net::sim::NetLimits`:
 //! `--max-connections N` (default 8; more are accepted and closed at once),
 //! `--idle-timeout SECS` (default 8: a connection without a session, or
 //! with a partial frame, that completes no frame for that long is closed)
@@ -43,7 +43,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use zkproto::sim_net::NetLimits;
+use zkproto::net::sim::NetLimits;
 use zkproto::terminal::commkey::CommKey;
 use zkproto::terminal::record::text::TextEncoding;
 use zkproto::terminal::record::time::DeviceTime;

@@ -8,15 +8,18 @@
 //!   simulator (feature `simulator`).
 //! * [`panel`]: the C3/inBio access-panel protocol (PullSDK wire format) —
 //!   frames, CRC-16/ARC, sessions, parameters, tables, real-time log.
+//! * [`detect`]: telling the families apart by a peer's first bytes.
+//! * [`net`]: plumbing shared by the families — reconnection policy,
+//!   connecting within a timeout, simulator hosting.
 #![forbid(unsafe_code)]
 // Library code never unwraps: wire data must not be able to panic it.
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod detect;
+pub mod net;
 pub mod panel;
-#[cfg(feature = "simulator")]
-pub mod sim_net;
 pub mod terminal;
 pub mod text;
 mod wire_enum;

@@ -4,8 +4,8 @@
 
 use bytes::Bytes;
 use std::collections::BTreeMap;
+use zkproto::detect::{PeerKind, classify};
 use zkproto::panel::control::{ControlCommand, OutputTarget};
-use zkproto::panel::detect::{PeerKind, classify};
 use zkproto::panel::discovery::{self, DiscoveryReply, ModifyIp};
 use zkproto::panel::params::{self, ParamList};
 use zkproto::panel::rtlog::{

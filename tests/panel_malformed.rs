@@ -3,12 +3,13 @@
 
 use bytes::Bytes;
 use proptest::prelude::*;
+use zkproto::detect::{PeerKind, classify};
 use zkproto::panel::error::{DecodeError, FrameError};
 use zkproto::panel::params::ParamList;
 use zkproto::panel::rtlog::{RtRecord, TextRecord};
 use zkproto::panel::session::{ConnectMode, PanelSession};
 use zkproto::panel::table::{DeleteRequest, GetDataRequest, RowSet, TableStructure};
-use zkproto::panel::{Command, Frame, ReplyError, SessionHeader, classify, detect::PeerKind};
+use zkproto::panel::{Command, Frame, ReplyError, SessionHeader};
 
 fn golden() -> Vec<Vec<u8>> {
     include_str!("vectors/panel/frames.txt")

@@ -785,8 +785,8 @@ fn foreign_bytes_and_bad_frames() {
         assert_eq!(out.len(), expect, "{mode:?}");
         if mode == ForeignBytes::ErrorReply {
             assert_eq!(
-                zkproto::panel::classify(&out[0].encode()),
-                zkproto::panel::PeerKind::Panel
+                zkproto::detect::classify(&out[0].encode()),
+                zkproto::detect::PeerKind::Panel
             );
         }
         if mode == ForeignBytes::Close {
@@ -962,8 +962,8 @@ async fn terminal_client_detection_paths() {
             .unwrap()
             .unwrap();
         assert_eq!(
-            zkproto::panel::classify(&buf[..n]),
-            zkproto::panel::PeerKind::Panel,
+            zkproto::detect::classify(&buf[..n]),
+            zkproto::detect::PeerKind::Panel,
             "{mode:?}"
         );
         server.shutdown().await;

@@ -1,4 +1,4 @@
-//! Resource limits of the simulators' TCP servers (`zkproto::sim_net`):
+//! Resource limits of the simulators' TCP servers (`zkproto::net::sim`):
 //! thousands of connections announcing huge frames leave memory bounded and
 //! a normal client working afterwards; connections beyond the limit are
 //! refused promptly and the client says so; idle connections are closed
@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use zkproto::sim_net::NetLimits;
+use zkproto::net::sim::NetLimits;
 use zkproto::terminal::client::{Client, Error, Options, Transport};
 use zkproto::terminal::sim::{SimConfig, Simulator};
 use zkproto::terminal::{Command, Packet, frame::tcp_frame};

@@ -18,7 +18,7 @@
 //!   the chunked exchange for large results;
 //! * [`rtlog`]: binary and text real-time log records and event codes;
 //! * [`discovery`]: UDP discovery and IP change;
-//! * [`detect`]: telling a panel from a standalone terminal;
+//! * telling a panel from a terminal lives at the crate root: [`crate::detect`];
 //! * `codec` (feature `codec`): a tokio-util codec with resynchronisation;
 //! * `sim` (feature `simulator`): a stateful panel simulator with a tokio server.
 //! * `client` (feature `client`): an async tokio client.
@@ -45,7 +45,6 @@ pub mod codec;
 pub mod command;
 pub mod control;
 pub mod crc;
-pub mod detect;
 pub mod discovery;
 pub mod error;
 pub mod frame;
@@ -59,7 +58,6 @@ pub mod time;
 
 pub use command::{Command, ErrorCode};
 pub use control::ControlCommand;
-pub use detect::{PeerKind, classify};
 pub use error::{BigDataError, DecodeError, EncodeError, FrameError, TableError, TimeError};
 pub use frame::Frame;
 pub use params::ParamList;

@@ -291,3 +291,15 @@ impl From<crate::panel::codec::CodecError> for Error {
         }
     }
 }
+
+impl From<crate::net::connect::ConnectError> for Error {
+    fn from(e: crate::net::connect::ConnectError) -> Self {
+        match e {
+            crate::net::connect::ConnectError::Io(e) => Error::io(&e),
+            crate::net::connect::ConnectError::TimedOut { peer, after } => Error::Timeout {
+                waiting_for: format!("TCP connection to {peer}"),
+                after,
+            },
+        }
+    }
+}

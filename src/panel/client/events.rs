@@ -2,7 +2,8 @@
 //! has no push, and a supervised stream that reconnects and backfills from
 //! the `transaction` table what the panel's real-time queue lost.
 
-use super::{Client, Error, Options, RtLogFormat};
+use super::{Client, Error, Options, RtLogFormat, now};
+use crate::net::{Backoff, Outage, Reconnect};
 use crate::panel::command::{Command, ErrorCode};
 use crate::panel::rtlog::{DOORS, DoorStatus, RtEvent, RtRecord, TextRecord, TextStatus};
 use crate::panel::table::TransactionRow;
@@ -291,8 +292,7 @@ const RECENT: usize = 512;
 pub struct Supervisor {
     addr: String,
     options: Options,
-    min_backoff: Duration,
-    max_backoff: Duration,
+    backoff: Backoff,
 }
 
 impl Supervisor {
@@ -307,33 +307,36 @@ impl Supervisor {
         Supervisor {
             addr: addr.to_string(),
             options,
-            min_backoff: Duration::from_millis(500),
-            max_backoff: Duration::from_secs(30),
+            backoff: Backoff::default(),
         }
     }
 
-    /// Sets the first and the largest delay between reconnection attempts.
+    /// Sets the first and the largest delay between reconnection attempts
+    /// (default [`Backoff::default`]: 500 ms doubling up to 30 s, the same
+    /// for both device families).
     ///
     /// ```
     /// # use std::time::Duration;
     /// use zkproto::panel::client::{Options, Supervisor};
     /// let s = Supervisor::new("10.0.0.9:4370", Options::new())
     ///     .backoff(Duration::from_millis(100), Duration::from_secs(5));
-    /// # let _ = s;
+    /// assert_eq!(s.reconnect_policy().max(), Duration::from_secs(5));
     /// ```
     pub fn backoff(mut self, min: Duration, max: Duration) -> Self {
-        self.min_backoff = min;
-        self.max_backoff = max.max(min);
+        self.backoff = Backoff::new(min, max);
         self
     }
 
-    fn delay(&self, attempt: u32) -> Duration {
-        let factor = 1u32
-            .checked_shl(attempt.saturating_sub(1).min(16))
-            .unwrap_or(u32::MAX);
-        self.min_backoff
-            .saturating_mul(factor)
-            .min(self.max_backoff)
+    /// The reconnection policy in use.
+    ///
+    /// ```
+    /// use zkproto::net::Backoff;
+    /// use zkproto::panel::client::{Options, Supervisor};
+    /// let s = Supervisor::new("10.0.0.9:4370", Options::new());
+    /// assert_eq!(s.reconnect_policy(), Backoff::default());
+    /// ```
+    pub fn reconnect_policy(&self) -> Backoff {
+        self.backoff
     }
 
     /// The supervised stream; it never ends on its own.
@@ -355,8 +358,7 @@ impl Supervisor {
             /// Transaction count up to which everything was delivered.
             mark: Option<u32>,
             last_time: Option<crate::panel::PanelTime>,
-            down_since: Option<tokio::time::Instant>,
-            attempts: u32,
+            link: Reconnect,
             next_poll: Option<tokio::time::Instant>,
         }
         impl St {
@@ -376,9 +378,7 @@ impl Supervisor {
             fn lost(&mut self, error: Error) {
                 tracing::debug!(%error, "panel event connection lost");
                 self.client = None;
-                self.down_since
-                    .get_or_insert_with(tokio::time::Instant::now);
-                self.attempts = 0;
+                self.link.lost(now());
                 self.out.push_back(SupervisedEvent::Disconnected { error });
             }
 
@@ -445,14 +445,13 @@ impl Supervisor {
             }
         }
         let st = St {
+            link: Reconnect::new(self.backoff),
             sup: self,
             client: None,
             out: VecDeque::new(),
             recent: VecDeque::new(),
             mark: None,
             last_time: None,
-            down_since: None,
-            attempts: 0,
             next_poll: None,
         };
         futures_util::stream::unfold(st, |mut st| async move {
@@ -477,16 +476,12 @@ impl Supervisor {
                     }
                     continue;
                 }
-                if st.attempts > 0 {
-                    tokio::time::sleep(st.sup.delay(st.attempts)).await;
-                }
-                st.attempts += 1;
+                tokio::time::sleep(st.link.before_attempt()).await;
                 match Client::connect(st.sup.addr.as_str(), st.sup.options.clone()).await {
                     Ok(c) => {
                         st.client = Some(c);
-                        let attempts = st.attempts;
-                        st.attempts = 0;
                         st.next_poll = None;
+                        let outage = st.link.connected(now());
                         let backfilled = match st.backfill().await {
                             Ok(n) => n,
                             Err(error) => {
@@ -494,20 +489,19 @@ impl Supervisor {
                                 continue;
                             }
                         };
-                        if let Some(since) = st.down_since.take() {
+                        if let Some(Outage { gap, attempts }) = outage {
                             st.out.push_front(SupervisedEvent::Reconnected {
-                                gap: since.elapsed(),
+                                gap,
                                 attempts,
                                 backfilled,
                             });
                         }
                     }
                     Err(error) => {
-                        if st.down_since.is_none() {
-                            st.down_since = Some(tokio::time::Instant::now());
+                        if st.link.failed(now()) {
                             return Some((SupervisedEvent::Disconnected { error }, st));
                         }
-                        tracing::debug!(%error, attempt = st.attempts, "panel reconnect failed");
+                        tracing::debug!(%error, "panel reconnect failed");
                     }
                 }
             }

@@ -44,6 +44,7 @@ pub use events::{EventStream, PanelEvent, SupervisedEvent, Supervisor};
 pub use options::{ConnectStrategy, Options};
 pub use params::DeviceInfo;
 
+use crate::net::connect::Io;
 use crate::panel::codec::PanelCodec;
 use crate::panel::command::{Command, ErrorCode};
 use crate::panel::error::BigDataError;
@@ -51,19 +52,14 @@ use crate::panel::frame::Frame;
 use crate::panel::rtlog::{DoorStatus, RtEvent};
 use crate::panel::session::{BigDataReader, ConnectMode, PanelSession, ReplyError, ReplyKind};
 use crate::panel::table::TableStructure;
-use crate::terminal::frame::TCP_MAGIC;
 use bytes::Bytes;
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::{TcpStream, ToSocketAddrs};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::net::ToSocketAddrs;
 use tokio_util::codec::Framed;
-
-/// Any byte stream the client can run over.
-trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
-impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
 
 /// Which real-time log command the firmware answers (§9.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,14 +120,8 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn connect(addr: impl ToSocketAddrs, options: Options) -> Result<Client, Error> {
-        let addrs: Vec<SocketAddr> = tokio::net::lookup_host(addr).await?.collect();
-        let Some(&peer) = addrs.first() else {
-            return Err(Error::Io {
-                kind: std::io::ErrorKind::NotFound,
-                message: "address resolved to nothing".into(),
-            });
-        };
-        let stream = open_tcp(peer, options.connect_timeout).await?;
+        let peer = crate::net::connect::resolve(addr).await?;
+        let stream = crate::net::connect::tcp(peer, options.connect_timeout).await?;
         match Self::open(Box::new(stream), Some(peer), options.clone()).await {
             Ok(c) => Ok(c),
             Err(Silent::Other(e)) => Err(e),
@@ -493,17 +483,6 @@ impl Drop for Client {
     }
 }
 
-async fn open_tcp(peer: SocketAddr, timeout: Duration) -> Result<TcpStream, Error> {
-    let stream = tokio::time::timeout(timeout, TcpStream::connect(peer))
-        .await
-        .map_err(|_| Error::Timeout {
-            waiting_for: format!("TCP connection to {peer}"),
-            after: timeout,
-        })??;
-    let _ = stream.set_nodelay(true);
-    Ok(stream)
-}
-
 /// The peer closed the connection on the panel connect without a byte:
 /// a standalone terminal does that (§10). Confirm with its own connect on a
 /// fresh connection.
@@ -514,36 +493,13 @@ async fn closed_on_connect(peer: SocketAddr, options: &Options) -> Error {
     if !options.detect_terminal {
         return busy;
     }
-    match probe_terminal(peer, options.connect_timeout).await {
-        Ok(true) => Error::NotAPanel {
+    match crate::detect::probe::is_terminal(peer, options.connect_timeout).await {
+        true => Error::NotAPanel {
             what: format!(
                 "{peer} is a standalone ZKTeco terminal (it closed on the C3 connect and answered \
                  the terminal CMD_CONNECT with 50 50 82 7d); use zkproto::terminal::client"
             ),
         },
-        Ok(false) | Err(_) => busy,
-    }
-}
-
-/// Sends the standalone-terminal CMD_CONNECT and reports whether the reply
-/// starts with the terminal TCP envelope.
-async fn probe_terminal(peer: SocketAddr, timeout: Duration) -> Result<bool, Error> {
-    use crate::terminal::request::Request;
-    let mut s = open_tcp(peer, timeout).await?;
-    let packet = Request::connect().into_packet(0, 0);
-    let bytes = crate::terminal::frame::tcp_frame(&packet);
-    let probe = async {
-        s.write_all(&bytes).await?;
-        let mut head = [0u8; 4];
-        s.read_exact(&mut head).await?;
-        // Close the terminal session we just opened.
-        let exit = Request::exit().into_packet(0, 1);
-        let _ = s.write_all(&crate::terminal::frame::tcp_frame(&exit)).await;
-        Ok::<bool, std::io::Error>(head == TCP_MAGIC)
-    };
-    match tokio::time::timeout(timeout, probe).await {
-        Ok(Ok(is_terminal)) => Ok(is_terminal),
-        Ok(Err(e)) => Err(e.into()),
-        Err(_) => Ok(false),
+        false => busy,
     }
 }

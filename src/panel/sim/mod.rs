@@ -78,52 +78,27 @@ pub use hardware::Credential;
 pub use server::SimServer;
 pub use state::State;
 
+use crate::net::sim::{Activity, NetLimits};
 use crate::panel::command::Command;
 use crate::panel::rtlog::{AlarmFlags, DoorSensor, DoorStatus, EventCode, RtEvent};
 use crate::panel::table::{TableRow, TransactionRow, UserAuthorizeRow, UserRow, Value};
 use crate::panel::time::PanelTime;
-use crate::sim_net::{Activity, NetLimits};
 use core::fmt;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Instant;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 
 /// State shared by the handle and the server tasks.
-pub(crate) struct Shared {
-    device: Mutex<Device>,
-    wake: watch::Sender<u64>,
-    next_conn: AtomicU64,
-    limits: Mutex<NetLimits>,
-}
+pub(crate) type Shared = crate::net::sim::Shared<Device>;
+
+/// The panel keeps no state file: nothing to do after a change.
+impl crate::net::sim::Model for Device {}
 
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Device> {
-        self.device.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    pub(crate) fn subscribe(&self) -> watch::Receiver<u64> {
-        self.wake.subscribe()
-    }
-
-    fn notify(&self) {
-        self.wake.send_modify(|n| *n = n.wrapping_add(1));
-    }
-
     pub(crate) fn new_tcp_peer(&self) -> PeerKey {
-        PeerKey::Tcp(self.next_conn.fetch_add(1, Ordering::Relaxed))
-    }
-
-    fn with<R>(&self, f: impl FnOnce(&mut Device, Instant) -> R) -> R {
-        let r = f(&mut self.lock(), Instant::now());
-        self.notify();
-        r
-    }
-
-    fn read<R>(&self, f: impl FnOnce(&Device, Instant) -> R) -> R {
-        f(&self.lock(), Instant::now())
+        PeerKey::Tcp(self.next_conn_id())
     }
 
     pub(crate) fn handle(&self, peer: PeerKey, bytes: &[u8]) -> Vec<Outgoing> {
@@ -132,10 +107,6 @@ impl Shared {
 
     pub(crate) fn foreign(&self, peer: PeerKey, bytes: &[u8]) -> Vec<Outgoing> {
         self.with(|d, _| d.foreign(peer, bytes))
-    }
-
-    fn limits(&self) -> NetLimits {
-        *self.limits.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// What the connection of `peer` is doing (for its idle deadline). A
@@ -193,14 +164,8 @@ impl Simulator {
     /// assert_eq!(sim.users().len(), 1);
     /// ```
     pub fn from_device(device: Device) -> Simulator {
-        let (wake, _) = watch::channel(0);
         Simulator {
-            shared: Arc::new(Shared {
-                device: Mutex::new(device),
-                wake,
-                next_conn: AtomicU64::new(1),
-                limits: Mutex::new(NetLimits::default()),
-            }),
+            shared: Arc::new(Shared::new(device)),
         }
     }
 
@@ -240,13 +205,13 @@ impl Simulator {
     ///
     /// ```
     /// use zkproto::panel::sim::{SimConfig, Simulator};
-    /// use zkproto::sim_net::NetLimits;
+    /// use zkproto::net::sim::NetLimits;
     /// let sim = Simulator::new(SimConfig::default());
     /// sim.set_net_limits(NetLimits { max_connections: 2, ..NetLimits::default() });
     /// assert_eq!(sim.net_limits().max_connections, 2);
     /// ```
     pub fn set_net_limits(&self, limits: NetLimits) {
-        *self.shared.limits.lock().unwrap_or_else(|e| e.into_inner()) = limits;
+        self.shared.set_limits(limits);
     }
 
     /// The TCP connection limits (default [`NetLimits::default`]).

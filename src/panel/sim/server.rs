@@ -7,21 +7,20 @@
 //! gets no more bytes for 2 s is given up (its `AA` is skipped). A connection
 //! is closed when the device says so (wrong password, disconnect, restart,
 //! another client taking over). Connection count and idle time are bounded
-//! by the simulator's [`NetLimits`] ([`crate::sim_net`]); a connection
+//! by the simulator's [`NetLimits`] ([`crate::net::sim`]); a connection
 //! buffers at most one frame of the largest size the 16-bit length allows.
 
 use super::Shared;
 use super::device::{Outgoing, PeerKey};
+use crate::net::sim::{self, IdleClock, NetLimits, Tasks};
 use crate::panel::frame::{self, Peek, START};
-use crate::sim_net::{self, IdleClock, NetLimits};
 use bytes::{Buf, BytesMut};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::{TcpListener, UdpSocket};
+use tokio::net::UdpSocket;
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 /// How long a partial frame may wait for the rest (the firmware waits ~2 s).
 pub const PARTIAL_FRAME_TIMEOUT: Duration = Duration::from_secs(2);
@@ -32,8 +31,7 @@ pub struct SimServer {
     tcp: Option<SocketAddr>,
     udp: Option<SocketAddr>,
     discovery: Option<SocketAddr>,
-    stop: watch::Sender<bool>,
-    tasks: Vec<JoinHandle<()>>,
+    tasks: Tasks,
 }
 
 impl SimServer {
@@ -53,20 +51,8 @@ impl SimServer {
     }
 
     /// Stops accepting, closes every connection and waits for the tasks.
-    pub async fn shutdown(mut self) {
-        let _ = self.stop.send(true);
-        for t in core::mem::take(&mut self.tasks) {
-            let _ = tokio::time::timeout(Duration::from_secs(2), t).await;
-        }
-    }
-}
-
-impl Drop for SimServer {
-    fn drop(&mut self) {
-        let _ = self.stop.send(true);
-        for t in &self.tasks {
-            t.abort();
-        }
+    pub async fn shutdown(self) {
+        self.tasks.shutdown().await;
     }
 }
 
@@ -77,35 +63,24 @@ pub(crate) async fn serve(
     discovery: Option<SocketAddr>,
     limits: NetLimits,
 ) -> std::io::Result<SimServer> {
-    let (stop, _) = watch::channel(false);
-    let mut tasks = Vec::new();
+    let mut tasks = Tasks::new();
     let mut addrs = (None, None, None);
     if let Some(addr) = tcp {
-        let listener = TcpListener::bind(addr).await?;
-        addrs.0 = Some(listener.local_addr()?);
         let shared = shared.clone();
-        let stop_conn = stop.subscribe();
-        tasks.push(tokio::spawn(sim_net::accept_loop(
-            listener,
-            limits,
-            stop.subscribe(),
-            "panel",
-            move |stream, from| {
-                let peer = shared.new_tcp_peer();
-                tracing::debug!(?peer, %from, "TCP connection");
-                run_stream(shared.clone(), stream, peer, stop_conn.clone(), limits)
-            },
-        )));
+        let stop_conn = tasks.stop_signal();
+        let serve = move |stream, from| {
+            let peer = shared.new_tcp_peer();
+            tracing::debug!(?peer, %from, "TCP connection");
+            run_stream(shared.clone(), stream, peer, stop_conn.clone(), limits)
+        };
+        addrs.0 = Some(tasks.serve_tcp(addr, limits, "panel", serve).await?);
     }
     for (addr, slot) in [(udp, &mut addrs.1), (discovery, &mut addrs.2)] {
         if let Some(addr) = addr {
             let sock = UdpSocket::bind(addr).await?;
             *slot = Some(sock.local_addr()?);
-            tasks.push(tokio::spawn(udp_loop(
-                shared.clone(),
-                sock,
-                stop.subscribe(),
-            )));
+            let stop = tasks.stop_signal();
+            tasks.spawn(udp_loop(shared.clone(), sock, stop));
         }
     }
     tracing::info!(tcp = ?addrs.0, udp = ?addrs.1, discovery = ?addrs.2, "panel simulator listening");
@@ -113,7 +88,6 @@ pub(crate) async fn serve(
         tcp: addrs.0,
         udp: addrs.1,
         discovery: addrs.2,
-        stop,
         tasks,
     })
 }
@@ -200,7 +174,7 @@ pub(crate) async fn run_stream<S>(
                     break 'conn;
                 }
             }
-            _ = sim_net::sleep_until(deadline) => {
+            _ = sim::sleep_until(deadline) => {
                 tracing::info!(?peer, "closing an idle connection");
                 break 'conn;
             }

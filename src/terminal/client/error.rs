@@ -336,3 +336,15 @@ impl From<std::io::Error> for Error {
         Error::io(&e)
     }
 }
+
+impl From<crate::net::connect::ConnectError> for Error {
+    fn from(e: crate::net::connect::ConnectError) -> Self {
+        match e {
+            crate::net::connect::ConnectError::Io(e) => Error::io(&e),
+            crate::net::connect::ConnectError::TimedOut { peer, after } => Error::Timeout {
+                waiting_for: format!("TCP connection to {peer} (before CMD_CONNECT)"),
+                after,
+            },
+        }
+    }
+}

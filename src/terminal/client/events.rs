@@ -1,7 +1,8 @@
 //! Realtime events (§7): a stream of typed events with ACKs sent, and a
 //! supervised variant that survives network drops and device reboots.
 
-use super::{Client, Error, Options, Received};
+use super::{Client, Error, Options, Received, now};
+use crate::net::{Backoff, Outage, Reconnect};
 use crate::terminal::command::EventMask;
 use crate::terminal::record::event::Event;
 use crate::terminal::request::Request;
@@ -9,7 +10,7 @@ use futures_core::Stream;
 use futures_util::stream::BoxStream;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A stream of realtime events borrowed from a [`Client`]
 /// (see [`Client::events`]). Each event is acknowledged before it is
@@ -169,8 +170,7 @@ pub struct Supervisor {
     addr: String,
     options: Options,
     mask: EventMask,
-    min_backoff: Duration,
-    max_backoff: Duration,
+    backoff: Backoff,
 }
 
 impl Supervisor {
@@ -189,12 +189,13 @@ impl Supervisor {
             addr: addr.to_string(),
             options,
             mask,
-            min_backoff: Duration::from_millis(500),
-            max_backoff: Duration::from_secs(60),
+            backoff: Backoff::default(),
         }
     }
 
-    /// Sets the first and the largest delay between reconnection attempts.
+    /// Sets the first and the largest delay between reconnection attempts
+    /// (default [`Backoff::default`]: 500 ms doubling up to 30 s, the same
+    /// for both device families).
     ///
     /// ```
     /// # use std::time::Duration;
@@ -203,21 +204,25 @@ impl Supervisor {
     /// let s = Supervisor::new("10.0.0.5:4370", Options::new(), EventMask::all())
     ///     .backoff(Duration::from_secs(2), Duration::from_secs(1));
     /// // The largest delay is raised to the first.
-    /// assert!(format!("{s:?}").contains("min_backoff: 2s, max_backoff: 2s"));
+    /// assert_eq!(s.reconnect_policy().min(), Duration::from_secs(2));
+    /// assert_eq!(s.reconnect_policy().max(), Duration::from_secs(2));
     /// ```
     pub fn backoff(mut self, min: Duration, max: Duration) -> Self {
-        self.min_backoff = min;
-        self.max_backoff = max.max(min);
+        self.backoff = Backoff::new(min, max);
         self
     }
 
-    fn delay(&self, attempt: u32) -> Duration {
-        let factor = 1u32
-            .checked_shl(attempt.saturating_sub(1).min(16))
-            .unwrap_or(u32::MAX);
-        self.min_backoff
-            .saturating_mul(factor)
-            .min(self.max_backoff)
+    /// The reconnection policy in use.
+    ///
+    /// ```
+    /// # use zkproto::terminal::EventMask;
+    /// # use zkproto::terminal::client::{Options, Supervisor};
+    /// use zkproto::net::Backoff;
+    /// let s = Supervisor::new("10.0.0.5:4370", Options::new(), EventMask::all());
+    /// assert_eq!(s.reconnect_policy(), Backoff::default());
+    /// ```
+    pub fn reconnect_policy(&self) -> Backoff {
+        self.backoff
     }
 
     async fn open(&self) -> Result<Client, Error> {
@@ -248,16 +253,12 @@ impl Supervisor {
         struct St {
             sup: Supervisor,
             client: Option<Client>,
-            down_since: Option<Instant>,
-            attempts: u32,
-            started: bool,
+            link: Reconnect,
         }
         let st = St {
+            link: Reconnect::new(self.backoff),
             sup: self,
             client: None,
-            down_since: None,
-            attempts: 0,
-            started: false,
         };
         futures_util::stream::unfold(st, |mut st| async move {
             loop {
@@ -267,38 +268,24 @@ impl Supervisor {
                         Err(error) => {
                             tracing::debug!(%error, "event connection lost");
                             st.client = None;
-                            st.down_since = Some(Instant::now());
-                            st.attempts = 0;
+                            st.link.lost(now());
                             return Some((SupervisedEvent::Disconnected { error }, st));
                         }
                     }
                 }
-                if st.attempts > 0 {
-                    tokio::time::sleep(st.sup.delay(st.attempts)).await;
-                }
-                st.attempts += 1;
+                tokio::time::sleep(st.link.before_attempt()).await;
                 match st.sup.open().await {
                     Ok(c) => {
                         st.client = Some(c);
-                        let attempts = st.attempts;
-                        st.attempts = 0;
-                        let first = !st.started;
-                        st.started = true;
-                        if let Some(since) = st.down_since.take() {
-                            let gap = since.elapsed();
+                        if let Some(Outage { gap, attempts }) = st.link.connected(now()) {
                             return Some((SupervisedEvent::Reconnected { gap, attempts }, st));
-                        }
-                        if first {
-                            continue;
                         }
                     }
                     Err(error) => {
-                        if st.down_since.is_none() {
-                            st.down_since = Some(Instant::now());
-                            st.started = true;
+                        if st.link.failed(now()) {
                             return Some((SupervisedEvent::Disconnected { error }, st));
                         }
-                        tracing::debug!(%error, attempt = st.attempts, "reconnect failed");
+                        tracing::debug!(%error, "reconnect failed");
                     }
                 }
             }

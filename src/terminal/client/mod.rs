@@ -59,7 +59,7 @@ use bytes::{Bytes, BytesMut};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::{TcpStream, ToSocketAddrs, UdpSocket};
+use tokio::net::{ToSocketAddrs, UdpSocket};
 use transport::Link;
 pub(crate) use transport::Received;
 
@@ -168,13 +168,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn connect(addr: impl ToSocketAddrs, options: Options) -> Result<Client, Error> {
-        let addrs: Vec<SocketAddr> = tokio::net::lookup_host(addr).await?.collect();
-        let Some(&peer) = addrs.first() else {
-            return Err(Error::Io {
-                kind: std::io::ErrorKind::NotFound,
-                message: "address resolved to nothing".into(),
-            });
-        };
+        let peer = crate::net::connect::resolve(addr).await?;
         match options.transport {
             Transport::Tcp => Self::connect_tcp(peer, options).await,
             Transport::Udp => Self::connect_udp(peer, options).await,
@@ -199,19 +193,13 @@ impl Client {
     }
 
     async fn connect_tcp(peer: SocketAddr, options: Options) -> Result<Client, Error> {
-        let stream = tokio::time::timeout(options.connect_timeout, TcpStream::connect(peer))
-            .await
-            .map_err(|_| Error::Timeout {
-                waiting_for: format!("TCP connection to {peer} (before CMD_CONNECT)"),
-                after: options.connect_timeout,
-            })??;
-        let _ = stream.set_nodelay(true);
+        let stream = crate::net::connect::tcp(peer, options.connect_timeout).await?;
         let link = Link::stream(stream, options.max_packet, options.lenient_checksum);
         let detect = options.detect_panel;
         let probe_wait = options.connect_timeout.min(Duration::from_secs(2));
         match Self::open(link, Some(peer), options).await {
             Err(e @ (Error::Timeout { .. } | Error::Closed { .. })) if detect => {
-                if probe_c3_panel(peer, probe_wait).await {
+                if crate::detect::probe::is_panel(peer, probe_wait).await {
                     Err(Error::NotATerminal {
                         what: format!(
                             "{peer} is a C3/inBio access-control panel (PullSDK protocol); use zkproto::panel::client"
@@ -1079,45 +1067,4 @@ impl BulkPull {
         self.in_exchange = false;
         !std::mem::replace(&mut self.finished, true)
     }
-}
-
-/// The read-only C3 probe of reference c3-panel §10: GetDeviceParam
-/// `~SerialNumber` without a session.
-const C3_PROBE: [u8; 21] = [
-    0xaa, 0x01, 0x04, 0x0d, 0x00, 0x7e, 0x53, 0x65, 0x72, 0x69, 0x61, 0x6c, 0x4e, 0x75, 0x6d, 0x62,
-    0x65, 0x72, 0x82, 0x92, 0x55,
-];
-
-/// Opens a fresh TCP connection, sends the C3 probe and reports whether a
-/// valid panel frame (`aa … 55`, good CRC-16/ARC) comes back within `wait`.
-async fn probe_c3_panel(peer: SocketAddr, wait: Duration) -> bool {
-    use crate::panel::detect::{PeerKind, classify};
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let attempt = async {
-        let mut s = TcpStream::connect(peer).await.ok()?;
-        s.write_all(&C3_PROBE).await.ok()?;
-        let mut buf = Vec::with_capacity(256);
-        let mut chunk = [0u8; 256];
-        while buf.len() < 4096 {
-            let n = s.read(&mut chunk).await.ok()?;
-            let got = chunk.get(..n)?;
-            if got.is_empty() {
-                return None;
-            }
-            buf.extend_from_slice(got);
-            match classify(&buf) {
-                PeerKind::Panel => return Some(true),
-                PeerKind::Undecided => continue,
-                PeerKind::Terminal | PeerKind::Unknown => return Some(false),
-            }
-        }
-        Some(false)
-    };
-    let found = tokio::time::timeout(wait, attempt)
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or(false);
-    tracing::debug!(%peer, found, "C3 panel probe after a failed CMD_CONNECT");
-    found
 }

@@ -4,6 +4,7 @@
 
 use super::error::Error;
 use super::options::Transport;
+use crate::net::connect::Io;
 use crate::terminal::codec::{CodecError, TcpCodec};
 use crate::terminal::error::WireError;
 use crate::terminal::frame::{Peek, TCP_HEADER_LEN, encode_tcp};
@@ -11,13 +12,8 @@ use crate::terminal::packet::{ChecksumMode, Packet};
 use crate::terminal::trace::{Direction, FrameTracer};
 use bytes::{Buf, BytesMut};
 use futures_util::{FutureExt, SinkExt, StreamExt};
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::UdpSocket;
 use tokio_util::codec::{Decoder, Encoder, Framed};
-
-/// Any byte stream the client can run over.
-pub(crate) trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
-impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
 
 /// A received frame.
 #[derive(Debug)]

@@ -26,7 +26,7 @@
 //! back-to-back tests harmless), within the [`NetLimits`] set with
 //! [`Simulator::set_net_limits`]: a connection cap, idle deadlines and a
 //! per-connection buffer of at most one [`MAX_TCP_PACKET`] frame (see
-//! [`crate::sim_net`]). Sessions end on `CMD_EXIT` or when the TCP
+//! [`crate::net::sim`]). Sessions end on `CMD_EXIT` or when the TCP
 //! connection closes; the device then re-enables itself.
 //!
 //! With a state file ([`SimConfig::state_file`]), a command that changes
@@ -87,7 +87,7 @@ pub use seed::seed_state;
 pub use server::{MAX_TCP_PACKET, SimServer};
 pub use state::State;
 
-use crate::sim_net::{Activity, NetLimits};
+use crate::net::sim::{Activity, NetLimits};
 use crate::terminal::command::Command;
 use crate::terminal::record::attendance::Attendance;
 use crate::terminal::record::sizes::FreeSizes;
@@ -98,58 +98,25 @@ use crate::terminal::record::user::User;
 use core::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 
 /// State shared by the handle and the server tasks.
-pub(crate) struct Shared {
-    device: Mutex<Device>,
-    wake: watch::Sender<u64>,
-    next_conn: AtomicU64,
-    limits: Mutex<NetLimits>,
+pub(crate) type Shared = crate::net::sim::Shared<Device>;
+
+impl crate::net::sim::Model for Device {
+    /// Stores any change (undoing it when it cannot be stored).
+    fn after_change(&mut self) {
+        if let Err(e) = self.commit() {
+            tracing::error!(error = %e, "could not store the change; it is undone");
+        }
+    }
 }
 
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Device> {
-        self.device.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    pub(crate) fn subscribe(&self) -> watch::Receiver<u64> {
-        self.wake.subscribe()
-    }
-
-    fn notify(&self) {
-        self.wake.send_modify(|n| *n = n.wrapping_add(1));
-    }
-
     pub(crate) fn new_tcp_peer(&self) -> PeerKey {
-        PeerKey::Tcp(self.next_conn.fetch_add(1, Ordering::Relaxed))
-    }
-
-    /// Runs `f` on the device, stores any change (undoing it when it cannot
-    /// be stored), then wakes the servers.
-    fn with<R>(&self, f: impl FnOnce(&mut Device, Instant) -> R) -> R {
-        let r = {
-            let mut dev = self.lock();
-            let r = f(&mut dev, Instant::now());
-            if let Err(e) = dev.commit() {
-                tracing::error!(error = %e, "could not store the change; it is undone");
-            }
-            r
-        };
-        self.notify();
-        r
-    }
-
-    fn read<R>(&self, f: impl FnOnce(&Device, Instant) -> R) -> R {
-        f(&self.lock(), Instant::now())
-    }
-
-    fn limits(&self) -> NetLimits {
-        *self.limits.lock().unwrap_or_else(|e| e.into_inner())
+        PeerKey::Tcp(self.next_conn_id())
     }
 
     /// What the connection of `peer` is doing (for its idle deadline).
@@ -238,14 +205,8 @@ impl Simulator {
         {
             tracing::error!(error = %e, "could not write the state file; running without it");
         }
-        let (wake, _) = watch::channel(0);
         Simulator {
-            shared: Arc::new(Shared {
-                device: Mutex::new(device),
-                wake,
-                next_conn: AtomicU64::new(1),
-                limits: Mutex::new(NetLimits::default()),
-            }),
+            shared: Arc::new(Shared::new(device)),
         }
     }
 
@@ -272,14 +233,14 @@ impl Simulator {
     /// (and by [`serve_stream`](Self::serve_stream)); see [`NetLimits`].
     ///
     /// ```
-    /// use zkproto::sim_net::NetLimits;
+    /// use zkproto::net::sim::NetLimits;
     /// use zkproto::terminal::sim::{SimConfig, Simulator};
     /// let sim = Simulator::new(SimConfig::default());
     /// sim.set_net_limits(NetLimits { max_connections: 1, ..NetLimits::default() });
     /// assert_eq!(sim.net_limits().max_connections, 1);
     /// ```
     pub fn set_net_limits(&self, limits: NetLimits) {
-        *self.shared.limits.lock().unwrap_or_else(|e| e.into_inner()) = limits;
+        self.shared.set_limits(limits);
     }
 
     /// The TCP connection limits (default [`NetLimits::default`]).

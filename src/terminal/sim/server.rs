@@ -10,9 +10,9 @@
 //! [pacing](super::Pacing). Realtime events are written when the device
 //! announces them. A TCP stream whose envelope is malformed or announces
 //! more than [`MAX_TCP_PACKET`] is closed. Connection count and idle time
-//! are bounded by the simulator's [`NetLimits`] ([`crate::sim_net`]).
+//! are bounded by the simulator's [`NetLimits`] ([`crate::net::sim`]).
 
-use crate::sim_net::{self, IdleClock, NetLimits};
+use crate::net::sim::{self, IdleClock, NetLimits, Tasks};
 use crate::terminal::frame::{Peek, TagCheck, TcpFraming};
 use crate::terminal::record::template::MAX_TEMPLATE_LEN;
 use crate::terminal::sim::Shared;
@@ -24,9 +24,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::{TcpListener, UdpSocket};
+use tokio::net::UdpSocket;
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 /// Largest command packet (8-byte header + data, without the TCP envelope)
 /// accepted from a client: the largest a client may legally send. Uploads
@@ -50,8 +49,7 @@ const MAX_SLICES: usize = 64;
 pub struct SimServer {
     tcp: Option<SocketAddr>,
     udp: Option<SocketAddr>,
-    stop: watch::Sender<bool>,
-    tasks: Vec<JoinHandle<()>>,
+    tasks: Tasks,
 }
 
 impl SimServer {
@@ -66,20 +64,8 @@ impl SimServer {
     }
 
     /// Stops accepting, closes every connection and waits for the tasks.
-    pub async fn shutdown(mut self) {
-        let _ = self.stop.send(true);
-        for t in core::mem::take(&mut self.tasks) {
-            let _ = tokio::time::timeout(Duration::from_secs(2), t).await;
-        }
-    }
-}
-
-impl Drop for SimServer {
-    fn drop(&mut self) {
-        let _ = self.stop.send(true);
-        for t in &self.tasks {
-            t.abort();
-        }
+    pub async fn shutdown(self) {
+        self.tasks.shutdown().await;
     }
 }
 
@@ -89,41 +75,29 @@ pub(crate) async fn serve(
     udp: Option<SocketAddr>,
     limits: NetLimits,
 ) -> std::io::Result<SimServer> {
-    let (stop, _) = watch::channel(false);
-    let mut tasks = Vec::new();
+    let mut tasks = Tasks::new();
     let mut tcp_addr = None;
     let mut udp_addr = None;
     if let Some(addr) = tcp {
-        let listener = TcpListener::bind(addr).await?;
-        tcp_addr = Some(listener.local_addr()?);
         let shared = shared.clone();
-        let stop_conn = stop.subscribe();
-        tasks.push(tokio::spawn(sim_net::accept_loop(
-            listener,
-            limits,
-            stop.subscribe(),
-            "terminal",
-            move |stream, from| {
-                let peer = shared.new_tcp_peer();
-                tracing::debug!(?peer, %from, "TCP connection");
-                run_stream(shared.clone(), stream, peer, stop_conn.clone(), limits)
-            },
-        )));
+        let stop_conn = tasks.stop_signal();
+        let serve = move |stream, from| {
+            let peer = shared.new_tcp_peer();
+            tracing::debug!(?peer, %from, "TCP connection");
+            run_stream(shared.clone(), stream, peer, stop_conn.clone(), limits)
+        };
+        tcp_addr = Some(tasks.serve_tcp(addr, limits, "terminal", serve).await?);
     }
     if let Some(addr) = udp {
         let sock = UdpSocket::bind(addr).await?;
         udp_addr = Some(sock.local_addr()?);
-        tasks.push(tokio::spawn(udp_loop(
-            shared.clone(),
-            sock,
-            stop.subscribe(),
-        )));
+        let stop = tasks.stop_signal();
+        tasks.spawn(udp_loop(shared.clone(), sock, stop));
     }
     tracing::info!(tcp = ?tcp_addr, udp = ?udp_addr, "simulator listening");
     Ok(SimServer {
         tcp: tcp_addr,
         udp: udp_addr,
-        stop,
         tasks,
     })
 }
@@ -179,7 +153,7 @@ pub(crate) async fn run_stream<S>(
                 }
                 idle.after_read(completed, !buf.is_empty());
             }
-            _ = sim_net::sleep_until(deadline) => {
+            _ = sim::sleep_until(deadline) => {
                 tracing::info!(?peer, partial = buf.len(), "closing an idle connection");
                 break 'conn;
             }

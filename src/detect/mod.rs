@@ -1,15 +1,22 @@
-//! Telling a C3/inBio panel from a standalone terminal by the first bytes a
-//! peer sent (reference §10).
+//! Telling the device families apart: a C3/inBio panel from a standalone
+//! terminal by the first bytes a peer sent (c3-panel §10), used by both
+//! clients to say "this is the other kind of device" instead of timing out.
+//! The sans-IO [`classify`] is always compiled; the probes that open a
+//! fresh connection and send each family's harmless first request are
+//! crate-internal (feature `client`).
 //!
 //! ```
-//! use zkproto::panel::detect::{classify, PeerKind};
+//! use zkproto::detect::{classify, PeerKind};
 //! assert_eq!(classify(&[0xaa, 0x01, 0xc9, 0x01, 0x00, 0xf3, 0x13, 0xd9, 0x55]), PeerKind::Panel);
 //! assert_eq!(classify(&[0x50, 0x50, 0x82, 0x7d, 0x08, 0x00, 0x00, 0x00]), PeerKind::Terminal);
 //! assert_eq!(classify(b"HTTP/1.1 400"), PeerKind::Unknown);
 //! assert_eq!(classify(&[0xaa, 0x01]), PeerKind::Undecided);
 //! ```
 
-use super::frame::{self, Frame, Peek};
+#[cfg(feature = "client")]
+pub(crate) mod probe;
+
+use crate::panel::frame::{self, Frame, Peek};
 use crate::terminal::frame::TCP_MAGIC;
 use crate::terminal::packet::{ChecksumMode, HEADER_LEN as TERMINAL_HEADER_LEN, Packet};
 
@@ -53,7 +60,7 @@ pub enum Evidence {
 /// Classifies the first bytes received from a peer, with the evidence.
 ///
 /// ```
-/// use zkproto::panel::detect::{classify_with_evidence, Evidence, PeerKind};
+/// use zkproto::detect::{classify_with_evidence, Evidence, PeerKind};
 /// let udp_connect = [0xe8, 0x03, 0x17, 0xfc, 0x00, 0x00, 0x00, 0x00];
 /// assert_eq!(classify_with_evidence(&udp_connect), (PeerKind::Terminal, Evidence::TerminalPacket));
 /// ```

@@ -1,6 +1,10 @@
-//! Resource limits shared by the TCP servers of both simulators (feature
-//! `simulator`): the terminal's ([`terminal::sim`](crate::terminal::sim))
-//! and the panel's ([`panel::sim`](crate::panel::sim)).
+//! Simulator hosting shared by every device family (feature `simulator`):
+//! the state a simulator handle shares with its server tasks, the running
+//! server's stop-and-join handle, the TCP accept loop and the resource
+//! limits of the TCP servers of the terminal's
+//! ([`terminal::sim`](crate::terminal::sim)) and the panel's
+//! ([`panel::sim`](crate::panel::sim)) simulators. What a family adds is
+//! its device model and how it frames bytes.
 //!
 //! A real device serves one TCP client at a time (terminal: `listen()`
 //! backlog 1, reference §1.1; panel: one "current" client, c3-panel §2.4)
@@ -33,7 +37,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use zkproto::sim_net::NetLimits;
+//! use zkproto::net::sim::NetLimits;
 //! let l = NetLimits::default();
 //! assert_eq!(l.max_connections, 8);
 //! assert_eq!(l.idle_timeout, Duration::from_secs(8));
@@ -43,12 +47,161 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
-use tokio::task::JoinSet;
+use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
+
+/// A simulated device model as the hosting sees it.
+pub(crate) trait Model {
+    /// Called after every change made through [`Shared::with`], before the
+    /// servers are woken (the terminal stores its state here).
+    fn after_change(&mut self) {}
+}
+
+/// State shared by a simulator's handle and its server tasks: the device
+/// model, a counter that wakes the servers after a change, connection ids
+/// and the TCP limits for servers started later.
+pub(crate) struct Shared<D> {
+    device: Mutex<D>,
+    wake: watch::Sender<u64>,
+    next_conn: AtomicU64,
+    limits: Mutex<NetLimits>,
+}
+
+impl<D: Model> Shared<D> {
+    pub(crate) fn new(device: D) -> Shared<D> {
+        let (wake, _) = watch::channel(0);
+        Shared {
+            device: Mutex::new(device),
+            wake,
+            next_conn: AtomicU64::new(1),
+            limits: Mutex::new(NetLimits::default()),
+        }
+    }
+
+    /// The model; a panic elsewhere while it was held does not poison it
+    /// (every change is complete or not made).
+    pub(crate) fn lock(&self) -> MutexGuard<'_, D> {
+        self.device.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Wakes on every change.
+    pub(crate) fn subscribe(&self) -> watch::Receiver<u64> {
+        self.wake.subscribe()
+    }
+
+    fn notify(&self) {
+        self.wake.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A fresh id for a TCP connection.
+    pub(crate) fn next_conn_id(&self) -> u64 {
+        self.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Runs `f` on the model, lets the model store the change, then wakes
+    /// the servers.
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut D, std::time::Instant) -> R) -> R {
+        let r = {
+            let mut dev = self.lock();
+            let r = f(&mut dev, std::time::Instant::now());
+            dev.after_change();
+            r
+        };
+        self.notify();
+        r
+    }
+
+    /// Runs `f` on the model without changing it.
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&D, std::time::Instant) -> R) -> R {
+        f(&self.lock(), std::time::Instant::now())
+    }
+
+    /// The limits for servers started from now on.
+    pub(crate) fn limits(&self) -> NetLimits {
+        *self.limits.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn set_limits(&self, limits: NetLimits) {
+        *self.limits.lock().unwrap_or_else(|e| e.into_inner()) = limits;
+    }
+}
+
+/// The tasks of a running simulator server and the signal that stops them:
+/// [`shutdown`](Self::shutdown) stops and waits, dropping stops and aborts.
+#[derive(Debug)]
+pub(crate) struct Tasks {
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Tasks {
+    pub(crate) fn new() -> Tasks {
+        let (stop, _) = watch::channel(false);
+        Tasks {
+            stop,
+            tasks: Vec::new(),
+        }
+    }
+
+    /// A receiver that sees the stop signal.
+    pub(crate) fn stop_signal(&self) -> watch::Receiver<bool> {
+        self.stop.subscribe()
+    }
+
+    /// Runs `task` until the server stops.
+    pub(crate) fn spawn(&mut self, task: impl Future<Output = ()> + Send + 'static) {
+        self.tasks.push(tokio::spawn(task));
+    }
+
+    /// Binds `addr` and accepts connections on it (see [`accept_loop`]);
+    /// returns the bound address.
+    pub(crate) async fn serve_tcp<F, Fut>(
+        &mut self,
+        addr: SocketAddr,
+        limits: NetLimits,
+        device: &'static str,
+        serve: F,
+    ) -> std::io::Result<SocketAddr>
+    where
+        F: FnMut(TcpStream, SocketAddr) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let listener = TcpListener::bind(addr).await?;
+        let bound = listener.local_addr()?;
+        self.spawn(accept_loop(
+            listener,
+            limits,
+            self.stop_signal(),
+            device,
+            serve,
+        ));
+        Ok(bound)
+    }
+
+    /// Stops accepting, closes every connection and waits (at most 2 s a
+    /// task) for the tasks to end.
+    pub(crate) async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        for t in core::mem::take(&mut self.tasks) {
+            let _ = tokio::time::timeout(Duration::from_secs(2), t).await;
+        }
+    }
+}
+
+impl Drop for Tasks {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
 
 /// Limits of a simulator's TCP server. See the [module documentation](self).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
