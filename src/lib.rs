@@ -11,6 +11,13 @@
 //! * [`detect`]: telling the families apart by a peer's first bytes.
 //! * [`net`]: plumbing shared by the families — reconnection policy,
 //!   connecting within a timeout, simulator hosting.
+//!
+//! Each family module re-exports its client and simulator the same way
+//! (`terminal::Client`, `terminal::Options`, `terminal::Simulator`;
+//! `panel::Client`, `panel::Options`, `panel::Simulator`), and the crate
+//! root names them with the family in front ([`TerminalClient`],
+//! [`PanelClient`], [`TerminalSimulator`], [`PanelSimulator`]). See
+//! `docs/architecture.md` for the layers of each family.
 #![forbid(unsafe_code)]
 // Library code never unwraps: wire data must not be able to panic it.
 #![warn(clippy::unwrap_used, clippy::expect_used)]
@@ -24,7 +31,14 @@ pub mod terminal;
 pub mod text;
 mod wire_enum;
 
+// Both families are reached the same way: `terminal::{Client, Options,
+// Simulator}` and `panel::{Client, Options, Simulator}`, and at the root
+// under family-prefixed names.
 #[cfg(feature = "client")]
-pub use terminal::client::{Client, Options, Transport};
+pub use panel::client::{Client as PanelClient, Options as PanelOptions};
 #[cfg(feature = "simulator")]
-pub use terminal::sim::Simulator;
+pub use panel::sim::Simulator as PanelSimulator;
+#[cfg(feature = "client")]
+pub use terminal::client::{Client as TerminalClient, Options as TerminalOptions};
+#[cfg(feature = "simulator")]
+pub use terminal::sim::Simulator as TerminalSimulator;

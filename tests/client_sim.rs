@@ -260,6 +260,9 @@ async fn exercise(profile: Profile, transport: Transport, key: Option<u32>) {
     assert_eq!(d.status, DoorStatus::Open);
     sim.close_door();
     assert_eq!(c.door_state().await.unwrap().status, DoorStatus::Closed);
+    let all = c.door_states().await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!((all[0].door, all[0].status), (1, DoorStatus::Closed));
 
     // ---- control
     {

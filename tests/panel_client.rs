@@ -482,10 +482,37 @@ mod sim {
     }
 
     #[tokio::test]
+    async fn door_states_follow_lock_count_and_old_firmware_relay() {
+        let (_sim, _srv, addr) = start(Profile::new_firmware(2), 0, 0).await;
+        let mut c = Client::connect(addr, opts()).await.unwrap();
+        assert_eq!(c.door_count().await.unwrap(), 2);
+        c.unlock(2, Duration::from_secs(5)).await.unwrap();
+        let states = c.door_states().await.unwrap();
+        assert_eq!(states.iter().map(|d| d.door).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(states[1].unlocked, Some(true));
+        assert_eq!(states[0].unlocked, Some(false));
+        assert!(matches!(
+            c.door_state(3).await,
+            Err(zkproto::panel::client::Error::InvalidArgument(_))
+        ));
+
+        let (sim, _srv, addr) = start(Profile::old_firmware(4), 0, 0).await;
+        let mut c = Client::connect(addr, opts()).await.unwrap();
+        c.unlock(1, Duration::from_secs(5)).await.unwrap();
+        assert!(sim.relay(1), "the relay is energised");
+        let states = c.door_states().await.unwrap();
+        assert_eq!(states.len(), 4);
+        assert!(
+            states.iter().all(|d| d.unlocked.is_none()),
+            "old firmware reports no relay byte: unknown, never \"locked\""
+        );
+    }
+
+    #[tokio::test]
     async fn doors_outputs_alarms_and_status() {
         let (sim, _srv, addr) = start(Profile::new_firmware(4), 0, 0).await;
         let mut c = Client::connect(addr, opts()).await.unwrap();
-        c.open_door(1, 5).await.unwrap();
+        c.unlock(1, Duration::from_secs(5)).await.unwrap();
         assert!(sim.relay(1));
         assert_eq!(c.door_state(1).await.unwrap().unlocked, Some(true));
         c.close_door(1).await.unwrap();
@@ -499,8 +526,8 @@ mod sim {
         assert!(sim.aux_output(3));
         c.aux_output_off(3).await.unwrap();
         assert!(!sim.aux_output(3));
-        assert!(c.open_door(5, 5).await.is_err());
-        assert!(c.open_door(1, 0).await.is_err());
+        assert!(c.unlock(5, Duration::from_secs(5)).await.is_err());
+        assert!(c.unlock(1, Duration::ZERO).await.is_err());
 
         sim.open_door(3);
         let d3 = c.door_state(3).await.unwrap();

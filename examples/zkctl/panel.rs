@@ -14,10 +14,10 @@ use serde_json::{Value, json};
 use std::io::Write;
 use std::time::Duration;
 use zkproto::panel::PanelTime;
-use zkproto::panel::client::{Client, DoorState, Error as PanelError, Options, PanelEvent};
-use zkproto::panel::rtlog::{DoorSensor, DoorStatus, RtEvent};
+use zkproto::panel::client::{Client, DoorReading, Error as PanelError, Options, PanelEvent};
+use zkproto::panel::rtlog::{DoorSensor, RtEvent};
 use zkproto::panel::sim::{Credential, Profile, SimConfig, SimServer, Simulator};
-use zkproto::panel::table::{TransactionRow, UserRow};
+use zkproto::panel::table::UserRow;
 use zkproto::terminal::client::Transport;
 use zkproto::terminal::record::time::DeviceTime;
 
@@ -470,7 +470,7 @@ fn relay_name(r: Option<bool>) -> &'static str {
     }
 }
 
-fn door_json(d: &DoorState) -> Value {
+fn door_json(d: &DoorReading) -> Value {
     json!({
         "door": d.door,
         "sensor": sensor_name(d.sensor),
@@ -481,7 +481,7 @@ fn door_json(d: &DoorState) -> Value {
     })
 }
 
-fn door_text(d: &DoorState) -> String {
+fn door_text(d: &DoorReading) -> String {
     let mut s = format!(
         "door {}: sensor {}, lock {}",
         d.door,
@@ -625,45 +625,7 @@ fn record_text(e: &RtEvent) -> String {
     )
 }
 
-fn from_transaction(t: &TransactionRow) -> RtEvent {
-    RtEvent {
-        card_no: t.card_no,
-        pin: t.pin,
-        verify: t.verify,
-        door: t.door,
-        event: t.event,
-        in_out: t.in_out,
-        time: t.time,
-    }
-}
-
-/// The doors of a status record. Old firmware sends 200 in byte 8 and
-/// no relay byte (always 0): its lock relay is reported as unknown.
-fn door_states(s: &DoorStatus, doors: usize) -> Vec<DoorState> {
-    let relay_known = s.verify_byte != 200;
-    DoorState::from_status(s)
-        .into_iter()
-        .take(doors)
-        .map(|mut d| {
-            if !relay_known {
-                d.unlocked = None;
-            }
-            d
-        })
-        .collect()
-}
-
 // ---------------------------------------------------------------- commands
-
-async fn door_count(c: &mut Client, ctx: &Ctx) -> Result<u8, Failure> {
-    let n = c
-        .param("LockCount")
-        .await
-        .map_err(|e| ctx.err(e))?
-        .and_then(|v| v.trim().parse::<u8>().ok())
-        .filter(|n| (1..=4).contains(n));
-    Ok(n.unwrap_or(4))
-}
 
 async fn info(c: &mut Client, ctx: &Ctx) -> Result<(), Failure> {
     let di = c.device_info().await.map_err(|e| ctx.err(e))?;
@@ -849,7 +811,7 @@ async fn attendance(
     let records: Vec<RtEvent> = rows
         .iter()
         .filter(|t| since.is_none_or(|s| t.time >= s))
-        .map(from_transaction)
+        .map(RtEvent::from)
         .collect();
     let mut out = String::new();
     if args.csv {
@@ -895,9 +857,7 @@ async fn attendance(
 }
 
 async fn door_status(c: &mut Client, ctx: &Ctx) -> Result<(), Failure> {
-    let doors = usize::from(door_count(c, ctx).await?);
-    let status = c.status().await.map_err(|e| ctx.err(e))?;
-    let states = door_states(&status, doors);
+    let states = c.door_states().await.map_err(|e| ctx.err(e))?;
     if ctx.json {
         let arr: Vec<Value> = states.iter().map(door_json).collect();
         println!("{}", json!({ "doors": arr }));
@@ -910,18 +870,16 @@ async fn door_status(c: &mut Client, ctx: &Ctx) -> Result<(), Failure> {
 }
 
 async fn door_unlock(c: &mut Client, ctx: &Ctx, door: u8, seconds: u8) -> Result<(), Failure> {
-    let doors = door_count(c, ctx).await?;
+    let doors = c.door_count().await.map_err(|e| ctx.err(e))?;
     if door > doors {
         return Err(Failure::usage(format!(
             "--door {door}: this panel has {doors} door(s)"
         )));
     }
-    c.open_door(door, seconds).await.map_err(|e| ctx.err(e))?;
-    let status = c.status().await.map_err(|e| ctx.err(e))?;
-    let after = door_states(&status, usize::from(door))
-        .into_iter()
-        .find(|d| d.door == door)
-        .ok_or_else(|| Failure::network("the status record has no such door"))?;
+    c.unlock(door, Duration::from_secs(u64::from(seconds)))
+        .await
+        .map_err(|e| ctx.err(e))?;
+    let after = c.door_state(door).await.map_err(|e| ctx.err(e))?;
     if after.unlocked == Some(false) {
         return Err(Failure::refused(format!(
             "the panel accepted the unlock but door {door}'s lock still reports locked"
@@ -944,7 +902,7 @@ async fn door_unlock(c: &mut Client, ctx: &Ctx, door: u8, seconds: u8) -> Result
 
 async fn events(c: &mut Client, ctx: &Ctx, count: Option<u64>) -> Result<(), Failure> {
     use futures_util::StreamExt;
-    let doors = usize::from(door_count(c, ctx).await?);
+    let doors = usize::from(c.door_count().await.map_err(|e| ctx.err(e))?);
     if !ctx.json {
         eprintln!("listening for events on {} (Ctrl-C to stop)", ctx.label);
     }
@@ -970,8 +928,8 @@ async fn events(c: &mut Client, ctx: &Ctx, count: Option<u64>) -> Result<(), Fai
                 }
             }
             PanelEvent::Status(s) => {
-                let states = door_states(&s, doors);
-                let states = states.iter();
+                let states = DoorReading::from_status(&s);
+                let states = states.iter().take(doors);
                 if ctx.json {
                     let arr: Vec<Value> = states.map(door_json).collect();
                     json!({"type": "status", "time": iso(s.time), "doors": arr}).to_string()

@@ -56,6 +56,8 @@ pub mod sim;
 pub mod table;
 pub mod time;
 
+#[cfg(feature = "client")]
+pub use client::{Client, Options};
 pub use command::{Command, ErrorCode};
 pub use control::ControlCommand;
 pub use error::{BigDataError, DecodeError, EncodeError, FrameError, TableError, TimeError};
@@ -63,5 +65,7 @@ pub use frame::Frame;
 pub use params::ParamList;
 pub use rtlog::{EventCode, RtRecord, TextRecord};
 pub use session::{PanelSession, Reply, ReplyError, SessionHeader};
+#[cfg(feature = "simulator")]
+pub use sim::Simulator;
 pub use table::{TableDescriptor, TableStructure};
 pub use time::PanelTime;

@@ -53,6 +53,10 @@ pub mod sync;
 #[cfg_attr(not(test), warn(clippy::indexing_slicing))]
 pub mod trace;
 
+#[cfg(feature = "client")]
+pub use client::{Client, Options, Transport};
 pub use command::{Command, EventFlag, EventMask, ReplyCode, TableId};
 pub use error::{EncodeError, WireError};
 pub use packet::{ChecksumMode, Packet};
+#[cfg(feature = "simulator")]
+pub use sim::Simulator;

@@ -18,7 +18,7 @@
 //! for user in panel.users().await? {
 //!     println!("{user:?}");
 //! }
-//! panel.open_door(1, 5).await?;
+//! panel.unlock(1, std::time::Duration::from_secs(5)).await?;
 //! panel.disconnect().await?;
 //! # Ok(()) }
 //! ```
@@ -38,7 +38,7 @@ mod users;
 #[cfg(test)]
 mod tests;
 
-pub use doors::DoorState;
+pub use doors::{DoorReading, lock_count};
 pub use error::Error;
 pub use events::{EventStream, PanelEvent, SupervisedEvent, Supervisor};
 pub use options::{ConnectStrategy, Options};
@@ -272,7 +272,7 @@ impl Client {
     ///
     /// ```no_run
     /// # fn f(panel: &zkproto::panel::client::Client) {
-    /// println!("{:?}", panel.options().get_timeout());
+    /// println!("{:?}", panel.options());
     /// # }
     /// ```
     pub fn options(&self) -> &Options {

@@ -126,7 +126,8 @@ impl Client {
         self.select(&t, &[], false).await
     }
 
-    /// The user with this pin, if any.
+    /// The user with this user id (the `Pin` column of the `user` table),
+    /// if any.
     ///
     /// ```no_run
     /// # async fn run(panel: &mut zkproto::panel::client::Client) -> Result<(), zkproto::panel::client::Error> {
@@ -135,14 +136,14 @@ impl Client {
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn user(&mut self, pin: u32) -> Result<Option<UserRow>, Error> {
+    pub async fn user(&mut self, user: u32) -> Result<Option<UserRow>, Error> {
         let t = self.table("user").await?;
-        let rows: Vec<UserRow> = self.select(&t, &[("Pin", Value::Int(pin))], false).await?;
-        Ok(rows.into_iter().find(|u| u.pin == pin))
+        let rows: Vec<UserRow> = self.select(&t, &[("Pin", Value::Int(user))], false).await?;
+        Ok(rows.into_iter().find(|u| u.pin == user))
     }
 
-    async fn require_user(&mut self, pin: u32) -> Result<UserRow, Error> {
-        self.user(pin).await?.ok_or(Error::UserNotFound(pin))
+    async fn require_user(&mut self, user: u32) -> Result<UserRow, Error> {
+        self.user(user).await?.ok_or(Error::UserNotFound(user))
     }
 
     /// Writes a user (insert or replace by pin) and reads it back; returns
@@ -216,35 +217,38 @@ impl Client {
         self.put_user(user).await
     }
 
-    /// Sets a user's password (PIN code, 1 to 8 digits): reads the user,
-    /// changes only `Password`, writes, and reads back to confirm that the
-    /// password changed and nothing else did.
+    /// Sets the keypad PIN of user `user` (1 to 8 digits; the `Password`
+    /// column — the panel's own `Pin` column is the user id): reads the
+    /// user, changes only `Password`, writes, and reads back to confirm that
+    /// the PIN changed and nothing else did. Same name and argument order as
+    /// [`terminal::client::Client::set_pin`](crate::terminal::client::Client::set_pin).
     ///
     /// ```no_run
     /// # async fn run(panel: &mut zkproto::panel::client::Client) -> Result<(), zkproto::panel::client::Error> {
     /// panel.set_pin(42, "2468").await?;
     /// # Ok(()) }
     /// ```
-    pub async fn set_pin(&mut self, pin: u32, password: &str) -> Result<UserRow, Error> {
-        if password.is_empty() {
+    pub async fn set_pin(&mut self, user: u32, pin: &str) -> Result<UserRow, Error> {
+        if pin.is_empty() {
             return Err(Error::InvalidArgument(
                 "empty password: use clear_pin to remove it".into(),
             ));
         }
-        check_password(password)?;
-        self.change_user(pin, |u| u.password = password.to_owned())
+        check_password(pin)?;
+        self.change_user(user, |u| u.password = pin.to_owned())
             .await
     }
 
-    /// Removes a user's password (card or fingerprint only afterwards).
+    /// Removes the keypad PIN of user `user` (card or fingerprint only
+    /// afterwards).
     ///
     /// ```no_run
     /// # async fn run(panel: &mut zkproto::panel::client::Client) -> Result<(), zkproto::panel::client::Error> {
     /// panel.clear_pin(42).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn clear_pin(&mut self, pin: u32) -> Result<UserRow, Error> {
-        self.change_user(pin, |u| u.password.clear()).await
+    pub async fn clear_pin(&mut self, user: u32) -> Result<UserRow, Error> {
+        self.change_user(user, |u| u.password.clear()).await
     }
 
     /// Sets a user's card number (0 = no card), confirmed by reading back.
@@ -254,21 +258,21 @@ impl Client {
     /// panel.set_card(42, 13375401).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn set_card(&mut self, pin: u32, card_no: u32) -> Result<UserRow, Error> {
-        self.change_user(pin, |u| u.card_no = card_no).await
+    pub async fn set_card(&mut self, user: u32, card_no: u32) -> Result<UserRow, Error> {
+        self.change_user(user, |u| u.card_no = card_no).await
     }
 
     async fn change_user(
         &mut self,
-        pin: u32,
+        user: u32,
         change: impl FnOnce(&mut UserRow),
     ) -> Result<UserRow, Error> {
-        let mut u = self.require_user(pin).await?;
+        let mut u = self.require_user(user).await?;
         change(&mut u);
         self.put_user(&u).await
     }
 
-    /// Deletes one user by pin, with the user's door authorisations; reads
+    /// Deletes one user by user id, with the user's door authorisations; reads
     /// back to confirm. [`Error::UserNotFound`] when there is no such user.
     ///
     /// ```no_run
@@ -276,21 +280,21 @@ impl Client {
     /// panel.delete_user(42).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn delete_user(&mut self, pin: u32) -> Result<(), Error> {
-        self.require_user(pin).await?;
-        self.revoke_authorizations_of(pin).await?;
+    pub async fn delete_user(&mut self, user: u32) -> Result<(), Error> {
+        self.require_user(user).await?;
+        self.revoke_authorizations_of(user).await?;
         let t = self.table("user").await?;
-        self.delete_where(&t, "Pin", pin).await?;
-        if self.user(pin).await?.is_some() {
+        self.delete_where(&t, "Pin", user).await?;
+        if self.user(user).await?.is_some() {
             return Err(Error::WriteNotApplied {
-                what: format!("user {pin} is still on the panel after deleting it"),
+                what: format!("user {user} is still on the panel after deleting it"),
             });
         }
         Ok(())
     }
 
     /// Deletes the users carrying this card number (never 0), with their
-    /// door authorisations; returns their pins.
+    /// door authorisations; returns their user ids.
     ///
     /// ```no_run
     /// # async fn run(panel: &mut zkproto::panel::client::Client) -> Result<(), zkproto::panel::client::Error> {
@@ -327,11 +331,11 @@ impl Client {
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn authorizations(&mut self, pin: u32) -> Result<Vec<UserAuthorizeRow>, Error> {
+    pub async fn authorizations(&mut self, user: u32) -> Result<Vec<UserAuthorizeRow>, Error> {
         let t = self.table("userauthorize").await?;
         let rows: Vec<UserAuthorizeRow> =
-            self.select(&t, &[("Pin", Value::Int(pin))], false).await?;
-        Ok(rows.into_iter().filter(|r| r.pin == pin).collect())
+            self.select(&t, &[("Pin", Value::Int(user))], false).await?;
+        Ok(rows.into_iter().filter(|r| r.pin == user).collect())
     }
 
     /// Every `userauthorize` row.
@@ -387,8 +391,8 @@ impl Client {
     /// panel.revoke_authorizations(42).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn revoke_authorizations(&mut self, pin: u32) -> Result<(), Error> {
-        self.revoke_authorizations_of(pin).await
+    pub async fn revoke_authorizations(&mut self, user: u32) -> Result<(), Error> {
+        self.revoke_authorizations_of(user).await
     }
 
     async fn revoke_authorizations_of(&mut self, pin: u32) -> Result<(), Error> {

@@ -5,9 +5,15 @@ use crate::terminal::record::door::{DoorState, DoorStatus};
 use crate::terminal::request::Request;
 use std::time::Duration;
 
-/// The door state as read, interpreted with the configured polarity.
+/// The state of the door as read, interpreted with the configured
+/// polarity — what [`Client::door_states`] returns, as the panel client's
+/// [`DoorReading`](crate::panel::client::DoorReading) is for each panel door.
+/// (The raw reply byte is [`DoorState`], the wire type of §8.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DoorReading {
+    /// Door number: always 1 (a terminal drives one lock).
+    pub door: u8,
     /// Open, closed or unknown (`0xFF`).
     pub status: DoorStatus,
     /// The raw reply byte (see [`DoorState::bits`] for the GPIO view).
@@ -41,7 +47,7 @@ impl Client {
         Ok(())
     }
 
-    /// Reads the door state (`CMD_DOORSTATE_RRQ`).
+    /// Reads the state of the terminal's door (`CMD_DOORSTATE_RRQ`).
     ///
     /// ```no_run
     /// # async fn run(dev: &mut zkproto::terminal::client::Client) -> Result<(), zkproto::terminal::client::Error> {
@@ -53,8 +59,24 @@ impl Client {
         let reply = self.command(Request::door_state()).await?;
         let raw = DoorState::parse(&reply.data)?;
         Ok(DoorReading {
+            door: 1,
             status: raw.status(self.options.door_polarity),
             raw,
         })
+    }
+
+    /// The state of every door: a terminal has one, so this is
+    /// [`door_state`](Client::door_state) as a list — the same call as the
+    /// panel client's `door_states`, for code that serves both families.
+    ///
+    /// ```no_run
+    /// # async fn run(dev: &mut zkproto::terminal::client::Client) -> Result<(), zkproto::terminal::client::Error> {
+    /// for d in dev.door_states().await? {
+    ///     println!("door {}: {:?}", d.door, d.status);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn door_states(&mut self) -> Result<Vec<DoorReading>, Error> {
+        Ok(vec![self.door_state().await?])
     }
 }

@@ -49,6 +49,7 @@ use crate::terminal::command::Command;
 use crate::terminal::commkey::DEFAULT_TICK;
 use crate::terminal::packet::Packet;
 use crate::terminal::record::bulk::BulkRead;
+use crate::terminal::record::text::TextEncoding;
 use crate::terminal::record::user::UserLayout;
 use crate::terminal::request::Request;
 use crate::terminal::session::{
@@ -428,6 +429,28 @@ impl Client {
     /// ```
     pub fn options(&self) -> &Options {
         &self.options
+    }
+
+    /// The text encoding of names and user ids on this connection
+    /// ([`Options::encoding`]).
+    ///
+    /// ```
+    /// # use zkproto::terminal::client::{Client, Options};
+    /// # use zkproto::terminal::record::TextEncoding;
+    /// # use zkproto::terminal::sim::{SimConfig, Simulator};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sim = Simulator::new(SimConfig::default());
+    /// # let server = sim.serve(Some("127.0.0.1:0".parse()?), None).await?;
+    /// # let addr = server.tcp_addr().unwrap();
+    /// let dev = Client::connect(addr, Options::new().encoding(TextEncoding::Gbk)).await?;
+    /// assert_eq!(dev.encoding(), TextEncoding::Gbk);
+    /// # dev.disconnect().await?;
+    /// # server.shutdown().await;
+    /// # Ok(()) }
+    /// ```
+    pub fn encoding(&self) -> TextEncoding {
+        self.options.encoding
     }
 
     /// Session counters: retransmissions, stale packets discarded, events,

@@ -25,7 +25,7 @@ pub enum Transport {
 /// use std::time::Duration;
 /// use zkproto::terminal::client::{Options, Transport};
 /// let o = Options::new().transport(Transport::Udp).comm_key(123456).timeout(Duration::from_secs(2)).retries(5);
-/// assert_eq!(o.get_transport(), Transport::Udp);
+/// assert!(format!("{o:?}").contains("transport: Udp"));
 /// assert_eq!(o.effective_chunk_size(Transport::Udp), 16384);
 /// assert!(!format!("{o:?}").contains("123456"));
 /// ```
@@ -98,7 +98,7 @@ impl Options {
     /// # use std::time::Duration;
     /// # use zkproto::terminal::client::{Options, Transport};
     /// let o = Options::new();
-    /// assert_eq!(o.get_transport(), Transport::Auto);
+    /// assert!(format!("{o:?}").contains("transport: Auto"));
     /// assert_eq!(o.effective_chunk_size(Transport::Tcp), 0xFFC0);
     /// ```
     pub fn new() -> Self {
@@ -109,7 +109,8 @@ impl Options {
     /// ```
     /// # use std::time::Duration;
     /// # use zkproto::terminal::client::{Options, Transport};
-    /// assert_eq!(Options::new().transport(Transport::Udp).get_transport(), Transport::Udp);
+    /// let o = Options::new().transport(Transport::Udp);
+    /// assert!(format!("{o:?}").contains("transport: Udp"));
     /// ```
     pub fn transport(mut self, t: Transport) -> Self {
         self.transport = t;
@@ -222,7 +223,8 @@ impl Options {
     /// # use std::time::Duration;
     /// # use zkproto::terminal::client::{Options, Transport};
     /// use zkproto::terminal::record::TextEncoding;
-    /// assert_eq!(Options::new().encoding(TextEncoding::Gbk).get_encoding(), TextEncoding::Gbk);
+    /// let o = Options::new().encoding(TextEncoding::Gbk);
+    /// assert!(format!("{o:?}").contains("encoding: Gbk"));
     /// ```
     pub fn encoding(mut self, e: TextEncoding) -> Self {
         self.encoding = e;
@@ -331,28 +333,6 @@ impl Options {
         self
     }
 
-    /// The configured transport.
-    ///
-    /// ```
-    /// # use std::time::Duration;
-    /// # use zkproto::terminal::client::{Options, Transport};
-    /// assert_eq!(Options::new().get_transport(), Transport::Auto);
-    /// assert_eq!(Options::new().transport(Transport::Tcp).get_transport(), Transport::Tcp);
-    /// ```
-    pub fn get_transport(&self) -> Transport {
-        self.transport
-    }
-    /// The configured text encoding.
-    ///
-    /// ```
-    /// # use std::time::Duration;
-    /// # use zkproto::terminal::client::{Options, Transport};
-    /// use zkproto::terminal::record::TextEncoding;
-    /// assert_eq!(Options::new().get_encoding(), TextEncoding::Utf8);
-    /// ```
-    pub fn get_encoding(&self) -> TextEncoding {
-        self.encoding
-    }
     /// The chunk size used on `transport`.
     ///
     /// ```

@@ -235,7 +235,7 @@ impl Client {
     ///
     /// ```no_run
     /// # async fn run(dev: &mut zkproto::terminal::client::Client) -> Result<(), zkproto::terminal::client::Error> {
-    /// let enc = dev.options().get_encoding();
+    /// let enc = dev.encoding();
     /// for u in dev.users().await? {
     ///     println!("{} {}", u.user_id(enc), u.name(enc));
     /// }
@@ -317,7 +317,7 @@ impl Client {
     ///
     /// ```no_run
     /// # async fn run(dev: &mut zkproto::terminal::client::Client) -> Result<(), zkproto::terminal::client::Error> {
-    /// let enc = dev.options().get_encoding();
+    /// let enc = dev.encoding();
     /// let mut u = dev.user("1001").await?.expect("exists");
     /// u.set_name("Ada Lovelace", enc, zkproto::terminal::record::Overflow::Truncate)?;
     /// dev.put_user(&u).await?;
