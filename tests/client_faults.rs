@@ -162,7 +162,7 @@ async fn corrupted_checksum() {
         });
         let e = strict.time().await.unwrap_err();
         assert!(
-            matches!(e, Error::Wire(WireError::ChecksumMismatch { .. })),
+            matches!(e, Error::Frame(WireError::ChecksumMismatch { .. })),
             "{e}"
         );
         // And the connection is still usable.

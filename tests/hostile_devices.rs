@@ -431,7 +431,7 @@ async fn cmd_data_with_the_wrong_index_ends() {
     {
         assert!(
             matches!(&e, Error::NoProgress { .. })
-                || matches!(&e, Error::Protocol(m) if m.contains("incomplete")),
+                || matches!(&e, Error::Reply(r) if r.to_string().contains("incomplete")),
             "{e}"
         );
     }

@@ -180,7 +180,7 @@ impl Failure {
                 "user id {user_id:?} is already used on the device (uid {uids:?})"
             ))
             .hint("choose another user id, or change the existing user"),
-            ClientError::ReadBackMismatch { what } => Failure::refused(format!(
+            ClientError::WriteNotApplied { what } => Failure::refused(format!(
                 "the device accepted the change but reading it back shows otherwise ({what})"
             ))
             .hint("the firmware may not support this field; check on the device's screen"),
@@ -255,7 +255,11 @@ impl Failure {
                 "this may be a C3/inBio access panel, which speaks another protocol \
                  (use --device c3://HOST), or not a ZKTeco device at all",
             ),
-            ClientError::Wire(_) | ClientError::Protocol(_) | ClientError::Record(_) => {
+            ClientError::Frame(_)
+            | ClientError::Reply(_)
+            | ClientError::Lost { .. }
+            | ClientError::Discontinued(_)
+            | ClientError::Decode(_) => {
                 Failure::network(text).hint(
                     "the device answered with something unexpected; \
                      is it a ZKTeco terminal (not a C3 panel)? try --udp or --tcp",

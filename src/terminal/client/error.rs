@@ -4,13 +4,20 @@ use crate::terminal::command::{Command, ReplyCode};
 use crate::terminal::error::{EncodeError, WireError};
 use crate::terminal::record::error::RecordError;
 use crate::terminal::session::SessionError;
+use crate::terminal::sync::Discontinuity;
 use std::time::Duration;
 
 /// Everything a client call can fail with.
 ///
 /// Small and comparable (`Clone + PartialEq + Eq`): I/O errors keep their
-/// kind and message. [`is_refusal`](Error::is_refusal) tells "the terminal
-/// said no" from [`is_network`](Error::is_network) failures.
+/// kind and message, errors of the sans-IO layers are kept as they are (no
+/// text payloads built from other errors). Each variant says what a caller
+/// should do about it. The variant names are those of the panel client's
+/// [`Error`](crate::panel::client::Error) where the failure is the same
+/// (`Io`, `Frame`, `Timeout`, `Refused`, `Closed`, `Decode`, `Encode`,
+/// `UserNotFound`, `WriteNotApplied`, `TooLarge`, `Reply`).
+/// [`is_refusal`](Error::is_refusal) tells "the terminal said no" from
+/// [`is_network`](Error::is_network) failures.
 ///
 /// ```
 /// use std::time::Duration;
@@ -22,7 +29,7 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The transport failed.
+    /// The transport failed. The connection is unusable: reconnect.
     #[error("I/O error ({kind:?}): {message}")]
     Io {
         /// The error kind.
@@ -30,10 +37,14 @@ pub enum Error {
         /// The error text.
         message: String,
     },
-    /// A frame was malformed.
+    /// Framing failed beyond recovery (a malformed frame, a checksum the
+    /// session could not recover from by retransmitting). Reconnect; a
+    /// repeat points at the link or the firmware.
     #[error(transparent)]
-    Wire(WireError),
-    /// Nothing arrived in time.
+    Frame(WireError),
+    /// Nothing arrived in time. Retry, or allow a longer
+    /// [`Options::timeout`](super::Options::timeout); check the address,
+    /// transport and comm key if it happens on connect.
     #[error("{}", timeout_message(waiting_for, after))]
     Timeout {
         /// What the client was waiting for, e.g. `"reply to CMD_CONNECT"`.
@@ -41,7 +52,8 @@ pub enum Error {
         /// How long it waited in total.
         after: Duration,
     },
-    /// The terminal refused a command.
+    /// The terminal refused a command. The connection stays usable;
+    /// retrying the same request will not help (see [`ReplyCode::explain`]).
     #[error("{command} refused by the device: {reply} ({}){}", reply.explain(), result_code(*code))]
     Refused {
         /// The command.
@@ -52,7 +64,8 @@ pub enum Error {
         /// when there is none (the slot held the session id).
         code: u16,
     },
-    /// The terminal requires a comm key, or refused the one given.
+    /// The terminal requires a comm key, or refused the one given. Set or
+    /// fix [`Options::comm_key`](super::Options::comm_key) and reconnect.
     #[error("{}", if *key_sent {
         "the device refused the comm key (CMD_ACK_UNAUTH): check Options::comm_key"
     } else {
@@ -62,28 +75,32 @@ pub enum Error {
         /// Whether a key was sent.
         key_sent: bool,
     },
-    /// The peer is not a ZKTeco standalone terminal.
+    /// The peer is not a ZKTeco standalone terminal (for example a C3/inBio
+    /// panel): use [`crate::panel::client`] instead.
     #[error("the peer is not a ZKTeco terminal: {what}")]
     NotATerminal {
         /// What it looks like instead.
         what: String,
     },
-    /// The connection closed.
+    /// The connection closed. Reconnect.
     #[error("the connection closed during {during}")]
     Closed {
         /// What was going on.
         during: String,
     },
-    /// A record could not be decoded.
+    /// A reply's payload could not be decoded (a truncated or malformed
+    /// record). Retrying will not help; report the firmware.
     #[error(transparent)]
-    Record(RecordError),
-    /// A value could not be encoded.
+    Decode(RecordError),
+    /// A value could not be encoded (an argument too long or out of range).
+    /// Fix the argument; nothing was sent.
     #[error(transparent)]
     Encode(EncodeError),
-    /// No user has this user id.
+    /// No user has this user id. Nothing was changed.
     #[error("no user with user id {0:?}")]
     UserNotFound(String),
-    /// Several users share one user id.
+    /// Several users share one user id. Nothing was changed; fix the
+    /// device's user table first (delete the extra uids).
     #[error(
         "user id {user_id:?} is used by several users (uids {uids:?}); fix the device's table first"
     )]
@@ -93,14 +110,17 @@ pub enum Error {
         /// The uids carrying it.
         uids: Vec<u16>,
     },
-    /// A write was accepted but reading back showed other data.
+    /// The terminal acknowledged a write, but reading back showed it was
+    /// not applied as sent. The firmware probably does not support the
+    /// value (a PIN or name too long for it, say); do not retry blindly.
     #[error("read-back after writing did not match: {what}")]
-    ReadBackMismatch {
-        /// What differed.
+    WriteNotApplied {
+        /// What differed (field names, never secret values).
         what: String,
     },
     /// The device announced more data than the configured limit (nothing
-    /// was allocated).
+    /// was allocated). Raise [`Options::max_bulk`](super::Options::max_bulk)
+    /// or ask for less.
     #[error(
         "the device announced {announced} bytes, more than the limit of {limit} (Options::max_bulk)"
     )]
@@ -110,12 +130,30 @@ pub enum Error {
         /// The limit.
         limit: u64,
     },
-    /// The device broke the protocol.
+    /// A reply did not fit the outstanding request (an unexpected reply
+    /// code or payload, a bulk read that stayed incomplete after re-asking,
+    /// more bulk data announced than was asked for). Retry; reconnect if it
+    /// keeps happening (it points at a firmware fault).
     #[error("protocol error: {0}")]
-    Protocol(String),
+    Reply(SessionError),
+    /// The reply to a request never arrived whole: the session gave up on it
+    /// (every retransmission answered by corrupt frames, or a multi-packet
+    /// reply cut off by the timeout). Retry; reconnect if it keeps happening.
+    #[error("protocol error: {what} lost")]
+    Lost {
+        /// The reply, e.g. `"reply to CMD_CONNECT"`.
+        what: String,
+    },
+    /// The attendance log changed under a download in a way that breaks the
+    /// cursor (it shrank or was rewritten between two reads). Nothing was
+    /// returned: sync again (with [`OnDiscontinuity::Restart`]
+    /// (super::OnDiscontinuity::Restart) the whole log is read once more).
+    #[error("protocol error: {0}")]
+    Discontinued(Discontinuity),
     /// The device kept answering without progress (no new, valid,
     /// in-order data) until the operation's frame or time budget ran out
     /// (see [`Options::chunk_timeout`](super::Options::chunk_timeout)).
+    /// Reconnect and retry; a repeat points at the link or the firmware.
     #[error("{during}: {detail}")]
     NoProgress {
         /// The operation, e.g. `"bulk data of CMD_USER_WRQ (0 of 216 bytes received)"`.
@@ -129,7 +167,8 @@ pub enum Error {
     },
     /// A table's own length field, the bytes received and the record count
     /// the device reported (`CMD_GET_FREE_SIZES`) disagree: the result
-    /// would be partial, so none is returned.
+    /// would be partial, so none is returned. Retry; a repeat means the
+    /// device's table or firmware is faulty.
     #[error(
         "the {table} table does not add up: its length field says {length_field} bytes, \
          {received} record bytes arrived, and the device counts {device_count} record(s)"
@@ -146,6 +185,7 @@ pub enum Error {
     },
     /// The device acknowledged a write, and then the connection was lost
     /// or the read-back failed: the change may or may not have been made.
+    /// Reconnect and read the record to see which.
     #[error(
         "{what}: the device acknowledged the write, then {after}; the change may have been made"
     )]
@@ -156,7 +196,8 @@ pub enum Error {
         after: Box<Error>,
     },
     /// The device acknowledged a write to one user, but the read-back shows
-    /// another user changed (and this one did not).
+    /// another user changed (and this one did not). Read both users and
+    /// repair them; the device's user table is inconsistent.
     #[error(
         "{what}: the device changed another user (uid {changed_uid}, user id {changed_user_id:?}) \
          instead of uid {uid}"
@@ -171,7 +212,8 @@ pub enum Error {
         /// The user id of the changed record.
         changed_user_id: String,
     },
-    /// Automatic transport: TCP failed, then UDP failed too.
+    /// Automatic transport: TCP failed, then UDP failed too. The two errors
+    /// say why; check the address and that the terminal is on.
     #[error("TCP: {tcp}; then UDP: {udp}")]
     BothTransports {
         /// The TCP attempt's error.
@@ -262,14 +304,10 @@ impl Error {
                 },
                 after: waited,
             },
-            SessionError::TooLarge {
+            e @ SessionError::TooLarge {
                 what: "CMD_PREPARE_DATA",
-                announced,
-                limit,
-            } => Error::Protocol(format!(
-                "the device announced {announced} bytes (CMD_PREPARE_DATA) in answer to a \
-                 request for at most {limit}"
-            )),
+                ..
+            } => Error::Reply(e),
             SessionError::TooLarge {
                 announced, limit, ..
             } => Error::TooLarge { announced, limit },
@@ -283,16 +321,9 @@ impl Error {
                 code,
             },
             SessionError::Unauthorized => Error::Unauthorized { key_sent },
-            SessionError::Unexpected { during, detail } => {
-                Error::Protocol(format!("{during}: {detail}"))
+            e @ (SessionError::Unexpected { .. } | SessionError::Incomplete { .. }) => {
+                Error::Reply(e)
             }
-            SessionError::Incomplete {
-                expected,
-                received,
-                retries,
-            } => Error::Protocol(format!(
-                "bulk read incomplete: {received} of {expected} bytes after {retries} retries"
-            )),
             e @ SessionError::NoProgress {
                 frames, corrupt, ..
             } => Error::NoProgress {
@@ -301,14 +332,14 @@ impl Error {
                 corrupt,
                 detail: e.to_string(),
             },
-            SessionError::Record(r) => Error::Record(r),
+            SessionError::Record(r) => Error::Decode(r),
         }
     }
 }
 
 impl From<RecordError> for Error {
     fn from(e: RecordError) -> Self {
-        Error::Record(e)
+        Error::Decode(e)
     }
 }
 
@@ -326,7 +357,7 @@ impl From<WireError> for Error {
                        not a standalone terminal"
                     .into(),
             },
-            other => Error::Wire(other),
+            other => Error::Frame(other),
         }
     }
 }

@@ -52,6 +52,7 @@ use crate::terminal::record::bulk::BulkRead;
 use crate::terminal::record::text::TextEncoding;
 use crate::terminal::record::user::UserLayout;
 use crate::terminal::request::Request;
+use crate::terminal::session::SessionError;
 use crate::terminal::session::{
     Budget, BulkLimits, BulkReader, ConnectState, Session, SessionStats, WaitPolicy, Waste,
     check_reply,
@@ -294,9 +295,11 @@ impl Client {
         {
             Ok(Got::Reply(p)) => p,
             Ok(Got::Lost | Got::TimedOut) => {
-                return Err(Error::Protocol("connect reply lost".into()));
+                return Err(Error::Lost {
+                    what: "reply to CMD_CONNECT".into(),
+                });
             }
-            Err(Error::Wire(crate::terminal::error::WireError::BadMagic { found })) => {
+            Err(Error::Frame(crate::terminal::error::WireError::BadMagic { found })) => {
                 return Err(Error::NotATerminal {
                     what: format!(
                         "it answered bytes starting {}, not the ZK TCP envelope 50 50 82 7d (wrong port or another protocol)",
@@ -601,7 +604,7 @@ impl Client {
         }
         match got? {
             Got::Reply(p) => Ok(p),
-            Got::Lost | Got::TimedOut => Err(Error::Protocol(format!("{what} lost"))),
+            Got::Lost | Got::TimedOut => Err(Error::Lost { what }),
         }
     }
 
@@ -662,7 +665,10 @@ impl Client {
         let mut corrupt = Budget::new(now(), Duration::MAX, Duration::MAX, u32::MAX);
         loop {
             let Some(mut deadline) = self.session.deadline() else {
-                return Err(Error::Protocol("no request outstanding".into()));
+                return Err(Error::Reply(SessionError::Unexpected {
+                    during: "a reply",
+                    detail: format!("{what}: no request outstanding"),
+                }));
             };
             if let Some(b) = budget.as_deref() {
                 deadline = deadline.min(b.deadline());
@@ -753,7 +759,7 @@ impl Client {
                                 Ok(again) => self.send(&again).await?,
                                 Err(_) => {
                                     self.session.finish();
-                                    return Err(Error::Wire(err));
+                                    return Err(Error::Frame(err));
                                 }
                             }
                         }
@@ -991,7 +997,7 @@ impl Client {
             match got {
                 Err(e) => break Err(e),
                 Ok(Got::Lost | Got::TimedOut) => {
-                    break Err(Error::Protocol(format!("{what} lost")));
+                    break Err(Error::Lost { what: what.clone() });
                 }
                 Ok(Got::Reply(p)) => {
                     if p.reply_code() == crate::terminal::command::ReplyCode::AckError
@@ -1018,11 +1024,11 @@ impl Client {
                             }
                             if step.done {
                                 if burst.missing() > 0 {
-                                    break Err(Error::Protocol(format!(
-                                        "{what}: {} of {:?} bytes arrived",
-                                        burst.received(),
-                                        burst.announced()
-                                    )));
+                                    break Err(Error::Reply(SessionError::Incomplete {
+                                        expected: u64::from(burst.announced().unwrap_or_default()),
+                                        received: u64::from(burst.received()),
+                                        retries: 0,
+                                    }));
                                 }
                                 break Ok(Some(out.freeze()));
                             }

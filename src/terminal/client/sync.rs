@@ -577,6 +577,6 @@ fn sync_error(e: SyncError) -> Error {
             received,
             device_count,
         },
-        SyncError::Discontinued(d) => Error::Protocol(d.to_string()),
+        SyncError::Discontinued(d) => Error::Discontinued(d),
     }
 }

@@ -101,7 +101,7 @@ impl Client {
             let got = u32::from_le_bytes(*b);
             let want = buffer_hash(data);
             if got != want {
-                return Err(Error::ReadBackMismatch {
+                return Err(Error::WriteNotApplied {
                     what: format!("uploaded buffer hash: device {got:#x}, expected {want:#x}"),
                 });
             }

@@ -1,6 +1,7 @@
 //! Users: list, look up, write, delete, PINs, cards, enable/disable.
 
 use super::{Client, Error, check_table};
+use crate::terminal::error::EncodeError;
 use crate::terminal::record::bulk::{BulkRead, split_table};
 use crate::terminal::record::text::Overflow;
 use crate::terminal::record::user::{Privilege, User, UserLayout, parse_users};
@@ -218,7 +219,7 @@ fn compare_after_write(
             });
         }
     }
-    Err(Error::ReadBackMismatch {
+    Err(Error::WriteNotApplied {
         what: match got {
             None => format!("{what}: uid {uid} is missing after the write"),
             Some(g) => format!(
@@ -295,12 +296,12 @@ impl Client {
     async fn read_back(&mut self, expected: &User, what: &str) -> Result<User, Error> {
         let users = self.users().await?;
         let Some(got) = users.into_iter().find(|u| u.uid() == expected.uid()) else {
-            return Err(Error::ReadBackMismatch {
+            return Err(Error::WriteNotApplied {
                 what: format!("{what}: uid {} is missing after the write", expected.uid()),
             });
         };
         if got.as_bytes() != expected.as_bytes() {
-            return Err(Error::ReadBackMismatch {
+            return Err(Error::WriteNotApplied {
                 what: format!(
                     "{what}: uid {} differs in {}",
                     expected.uid(),
@@ -363,7 +364,10 @@ impl Client {
                 uid = uid
                     .checked_add(1)
                     .filter(|&n| n < u16::MAX)
-                    .ok_or_else(|| Error::Protocol("no free uid left".into()))?;
+                    .ok_or(Error::Encode(EncodeError::OutOfRange {
+                        field: "uid",
+                        reason: "every uid from 1 to 65534 is taken (the user table is full)",
+                    }))?;
             } else if u > uid {
                 break;
             }
@@ -395,7 +399,10 @@ impl Client {
                 Err(e) => return Err(e),
             }
         }
-        Err(last_err.unwrap_or_else(|| Error::Protocol("no user layout to try".into())))
+        Err(last_err.unwrap_or(Error::Encode(EncodeError::OutOfRange {
+            field: "user record",
+            reason: "no record layout to write it in",
+        })))
     }
 
     /// Deletes the user with this user id (and refreshes the device).
@@ -443,7 +450,7 @@ impl Client {
         }
         .await;
         checked.map_err(|e| match e {
-            e @ (Error::ReadBackMismatch { .. } | Error::WrongUserChanged { .. }) => e,
+            e @ (Error::WriteNotApplied { .. } | Error::WrongUserChanged { .. }) => e,
             other => Error::WriteUnconfirmed {
                 what: format!("{what} of user {user_id:?} (uid {})", user.uid()),
                 after: Box::new(other),
@@ -496,7 +503,7 @@ impl Client {
     }
 
     /// Enables or disables a user (privilege bit 0). Firmware that ignores
-    /// the bit makes the read-back fail with [`Error::ReadBackMismatch`].
+    /// the bit makes the read-back fail with [`Error::WriteNotApplied`].
     ///
     /// ```no_run
     /// # async fn run(dev: &mut zkproto::terminal::client::Client) -> Result<(), zkproto::terminal::client::Error> {
