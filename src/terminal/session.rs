@@ -58,9 +58,12 @@ use std::time::{Duration, Instant};
 mod budget;
 mod bulk;
 mod split;
+mod transfer;
 pub use budget::{Budget, FIRMWARE_PACE_PER_KIB, Waste};
 pub use bulk::{BulkLimits, BulkReader, Burst, Step};
 pub use split::RecordSplitter;
+pub(crate) use transfer::describe;
+pub use transfer::{BulkAction, BulkInput, BulkOutput, BulkTiming, BulkTransfer};
 
 /// Default number of realtime events kept while nobody takes them; older
 /// events are dropped (and counted) beyond it.

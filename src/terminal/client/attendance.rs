@@ -219,7 +219,7 @@ impl AttState<'_> {
                 self.splitter.finish()?;
             }
             Some(piece) => {
-                let reader = &pull.reader;
+                let reader = &pull.transfer.reader();
                 self.progress.bytes_done = u64::from(reader.delivered());
                 self.progress.bytes_total = reader.size().map(u64::from);
                 self.take_piece(&piece)?;

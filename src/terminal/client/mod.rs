@@ -54,8 +54,8 @@ use crate::terminal::record::user::UserLayout;
 use crate::terminal::request::Request;
 use crate::terminal::session::SessionError;
 use crate::terminal::session::{
-    Budget, BulkLimits, BulkReader, ConnectState, Session, SessionStats, WaitPolicy, Waste,
-    check_reply,
+    Budget, BulkAction, BulkInput, BulkLimits, BulkTiming, BulkTransfer, ConnectState, Session,
+    SessionStats, WaitPolicy, Waste, check_reply, describe,
 };
 use bytes::{Bytes, BytesMut};
 use std::net::SocketAddr;
@@ -123,16 +123,6 @@ pub(crate) fn check_table(
         });
     }
     Ok(())
-}
-
-/// A short description of a frame for error messages (never its data).
-fn describe(p: &Packet) -> String {
-    format!(
-        "{} with {} data byte(s), slot {}",
-        p.reply_code(),
-        p.data.len(),
-        p.session_id
-    )
 }
 
 /// What to do with a corrupt frame answering the outstanding request.
@@ -784,7 +774,7 @@ impl Client {
     }
 
     /// Starts a bulk read of the buffer from byte `offset` on (see
-    /// [`BulkReader::starting_at`]); the budget covers only those bytes.
+    /// [`BulkReader::starting_at`](crate::terminal::session::BulkReader::starting_at)); the budget covers only those bytes.
     /// The first [`bulk_next`](Self::bulk_next) returns once the size is
     /// known (an empty piece unless the data came whole), before any
     /// `CMD_READ_BUFFER`, so the caller can check the size first.
@@ -803,25 +793,17 @@ impl Client {
         pause_on_size: bool,
     ) -> Result<BulkPull, Error> {
         self.prepare().await?;
-        let limits = self.bulk_limits();
-        let reader = BulkReader::new(read, limits).starting_at(offset);
+        let timing = BulkTiming {
+            request: self.request_budget(self.options.timeout),
+            idle: self.options.chunk_timeout,
+        };
         let t = now();
-        let packet =
-            self.session
-                .send(reader.prepare_request(), t, self.wait(self.options.timeout));
+        let (transfer, first) = BulkTransfer::new(read, self.bulk_limits(), timing, offset, t);
+        let packet = self.session.send(first, t, self.wait(self.options.timeout));
         self.send(&packet).await?;
         Ok(BulkPull {
-            reader,
-            in_exchange: true,
-            finished: false,
+            transfer,
             pause_on_size,
-            what: read.inner_command(),
-            budget: Budget::new(
-                t,
-                self.request_budget(self.options.timeout),
-                self.options.chunk_timeout,
-                Budget::frame_allowance(limits.chunk_size, limits.chunk_retries),
-            ),
         })
     }
 
@@ -838,104 +820,55 @@ impl Client {
 
     async fn bulk_step(&mut self, pull: &mut BulkPull) -> Result<Option<Bytes>, Error> {
         loop {
-            if pull.finished {
-                return Ok(None);
-            }
-            if !pull.in_exchange {
-                match pull.reader.next_request().map_err(|e| self.map(e))? {
-                    Some(req) => {
-                        let wait = self.shared_wait(self.options.chunk_timeout);
-                        let packet = self.session.send(req, now(), wait);
-                        self.send(&packet).await?;
-                        pull.in_exchange = true;
+            match pull.transfer.poll().map_err(|e| self.map(e))? {
+                BulkAction::Done => return Ok(None),
+                BulkAction::Free(free) => {
+                    let reply = self.raw_roundtrip(free, self.options.timeout).await?;
+                    if let Err(e) = check_reply(Command::FreeData, &reply) {
+                        tracing::debug!(error = %e, "CMD_FREE_DATA refused (ignored)");
                     }
-                    None => {
-                        pull.finished = true;
-                        let free = pull.reader.free_request();
-                        let reply = self.raw_roundtrip(free, self.options.timeout).await?;
-                        if let Err(e) = check_reply(Command::FreeData, &reply) {
-                            tracing::debug!(error = %e, "CMD_FREE_DATA refused (ignored)");
-                        }
-                        return Ok(None);
-                    }
+                    return Ok(None);
                 }
+                BulkAction::Send(req) => {
+                    let wait = self.shared_wait(self.options.chunk_timeout);
+                    let packet = self.session.send(req, now(), wait);
+                    self.send(&packet).await?;
+                }
+                BulkAction::Wait => {}
             }
-            let what = format!(
-                "bulk data of {} ({} of {} bytes received)",
-                pull.what.name(),
-                pull.reader.delivered(),
-                pull.reader
-                    .size()
-                    .map_or_else(|| "?".to_string(), |s| s.to_string())
-            );
-            let partial = pull.reader.chunk_started();
+            let what = pull.transfer.describe();
+            let partial = pull.transfer.chunk_started();
             let got = self
-                .await_reply_partial(OnCorrupt::Report, &what, partial, Some(&mut pull.budget))
+                .await_reply_partial(
+                    OnCorrupt::Report,
+                    &what,
+                    partial,
+                    Some(pull.transfer.budget_mut()),
+                )
                 .await?;
-            let before = (pull.reader.delivered(), pull.reader.size());
-            let (step, waste) = match got {
-                Got::Reply(p) => {
-                    let desc = describe(&p);
-                    (
-                        pull.reader.on_packet(&p).map_err(|e| self.map(e))?,
-                        Some(Waste::NoData(desc)),
-                    )
-                }
+            let input = match &got {
+                Got::Reply(p) => BulkInput::Reply(p),
                 // Counted as waste where it arrived (await_reply_partial).
-                Got::Lost => {
-                    pull.reader.lost_packet();
-                    (Default::default(), None)
-                }
+                Got::Lost => BulkInput::Lost,
                 Got::TimedOut => {
                     tracing::debug!(
-                        delivered = pull.reader.delivered(),
+                        delivered = pull.transfer.reader().delivered(),
                         "burst stalled; asking for the rest again"
                     );
-                    pull.reader.abandon_chunk();
-                    let step = crate::terminal::session::Step {
-                        data: None,
-                        done: true,
-                    };
-                    (step, None)
+                    BulkInput::Stalled
                 }
             };
-            let t = now();
-            let announced = before.1.is_none() && pull.reader.size().is_some();
-            if announced {
-                // The 1503 reply: the size is known, and so is the allowance.
-                let l = self.bulk_limits();
-                // Only the bytes still to read (a read may start at an offset).
-                let size = pull
-                    .reader
-                    .size()
-                    .unwrap_or(0)
-                    .saturating_sub(pull.reader.delivered());
-                pull.budget.progress(t);
-                // Documented in Options::chunk_timeout.
-                pull.budget.set_allowance(
-                    self.request_budget(self.options.timeout)
-                        + Budget::bulk_allowance(
-                            self.options.chunk_timeout,
-                            size,
-                            l.chunk_size,
-                            l.chunk_retries,
-                        ),
-                );
-            } else if pull.reader.delivered() > before.0 {
-                pull.budget.progress(t);
-            } else if let Some(w) = waste {
-                pull.budget
-                    .waste(w)
-                    .map_err(|e| self.map_during(e, &what))?;
-            }
-            if step.done {
+            let out = pull
+                .transfer
+                .handle(input, now())
+                .map_err(|e| self.map_during(e, &what))?;
+            if out.exchange_done {
                 self.session.finish();
-                pull.in_exchange = false;
             }
-            if let Some(d) = step.data {
+            if let Some(d) = out.data {
                 return Ok(Some(d));
             }
-            if announced && pull.pause_on_size {
+            if out.size_announced && pull.pause_on_size {
                 return Ok(Some(Bytes::new()));
             }
         }
@@ -949,7 +882,11 @@ impl Client {
             let b = match &mut buf {
                 Some(b) => b,
                 None => {
-                    let cap = pull.reader.size().map_or(piece.len(), |s| s as usize);
+                    let cap = pull
+                        .transfer
+                        .reader()
+                        .size()
+                        .map_or(piece.len(), |s| s as usize);
                     buf.insert(BytesMut::with_capacity(cap))
                 }
             };
@@ -1077,23 +1014,18 @@ impl Drop for Client {
     }
 }
 
-/// State of one bulk read in progress.
+/// State of one bulk read in progress: the sans-IO transfer, and whether
+/// to return to the caller once the buffer size is known.
 #[derive(Debug)]
 pub(crate) struct BulkPull {
-    pub(crate) reader: BulkReader,
-    in_exchange: bool,
-    finished: bool,
-    /// Return to the caller once the buffer size is known.
+    pub(crate) transfer: BulkTransfer,
     pause_on_size: bool,
-    what: Command,
-    budget: Budget,
 }
 
 impl BulkPull {
     /// Marks the read as ended before all its bytes arrived; `true` when
     /// it was still running (its buffer is then still held by the device).
     pub(crate) fn finish_early(&mut self) -> bool {
-        self.in_exchange = false;
-        !std::mem::replace(&mut self.finished, true)
+        self.transfer.finish_early()
     }
 }

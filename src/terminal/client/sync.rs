@@ -395,7 +395,9 @@ impl Client {
         let mut progress = Progress::default();
         loop {
             let piece = self.bulk_next(&mut pull).await?;
-            if let (false, Some(p), Some(size)) = (size_checked, plan, pull.reader.size()) {
+            if let (false, Some(p), Some(size)) =
+                (size_checked, plan, pull.transfer.reader().size())
+            {
                 size_checked = true;
                 match sync.cursor.check_size(&p, size) {
                     Ok(()) => {}
@@ -434,8 +436,8 @@ impl Client {
             let held = piece.len() + decoder.buffered() + self.link.buffered();
             self.session.note_buffered(held);
             if let Some(f) = &sync.progress {
-                progress.bytes_done = u64::from(pull.reader.delivered());
-                progress.bytes_total = pull.reader.size().map(u64::from);
+                progress.bytes_done = u64::from(pull.transfer.reader().delivered());
+                progress.bytes_total = pull.transfer.reader().size().map(u64::from);
                 progress.records_done = u64::from(sync.cursor.records());
                 progress.records_total = Some(u64::from(count));
                 f(&progress);
@@ -450,7 +452,7 @@ impl Client {
     async fn bulk_abort(&mut self, pull: &mut super::BulkPull) {
         self.session.finish();
         if pull.finish_early() {
-            let free = pull.reader.free_request();
+            let free = pull.transfer.reader().free_request();
             if let Err(e) = self.raw_roundtrip(free, self.options.timeout).await {
                 tracing::debug!(error = %e, "CMD_FREE_DATA after an abandoned read failed");
             }
