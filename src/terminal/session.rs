@@ -62,8 +62,7 @@ mod transfer;
 pub use budget::{Budget, FIRMWARE_PACE_PER_KIB, Waste};
 pub use bulk::{BulkLimits, BulkReader, Burst, Step};
 pub use split::RecordSplitter;
-pub(crate) use transfer::describe;
-pub use transfer::{BulkAction, BulkInput, BulkOutput, BulkTiming, BulkTransfer};
+pub use transfer::{BulkAction, BulkInput, BulkOutput, BulkTiming, BulkTransfer, describe_reply};
 
 /// Default number of realtime events kept while nobody takes them; older
 /// events are dropped (and counted) beyond it.

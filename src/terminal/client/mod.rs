@@ -55,7 +55,7 @@ use crate::terminal::request::Request;
 use crate::terminal::session::SessionError;
 use crate::terminal::session::{
     Budget, BulkAction, BulkInput, BulkLimits, BulkTiming, BulkTransfer, ConnectState, Session,
-    SessionStats, WaitPolicy, Waste, check_reply, describe,
+    SessionStats, WaitPolicy, Waste, check_reply, describe_reply,
 };
 use bytes::{Bytes, BytesMut};
 use std::net::SocketAddr;
@@ -718,7 +718,7 @@ impl Client {
                     });
                 }
                 Ok(Ok(Some(Received::Packet(p)))) => {
-                    let desc = describe(&p);
+                    let desc = describe_reply(&p);
                     match self.session.receive(p) {
                         crate::terminal::session::Incoming::Reply(p) => return Ok(Got::Reply(p)),
                         crate::terminal::session::Incoming::Stale => {
@@ -733,7 +733,7 @@ impl Client {
                 Ok(Ok(Some(Received::Corrupt(p, err)))) => {
                     self.session.note_corrupt();
                     tracing::warn!(error = %err, ?p, "dropping a frame with a bad checksum");
-                    let evidence = Waste::Corrupt(format!("{} ({err})", describe(&p)));
+                    let evidence = Waste::Corrupt(format!("{} ({err})", describe_reply(&p)));
                     if let Some(b) = budget.as_deref_mut() {
                         b.waste(evidence.clone())
                             .map_err(|e| self.map_during(e, what))?;
@@ -955,7 +955,7 @@ impl Client {
                             {
                                 budget.progress(t);
                             } else if !step.done
-                                && let Err(e) = budget.waste(Waste::NoData(describe(&p)))
+                                && let Err(e) = budget.waste(Waste::NoData(describe_reply(&p)))
                             {
                                 break Err(self.map_during(e, &what));
                             }

@@ -753,7 +753,7 @@ impl BulkReader {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::terminal::record::bulk::buffer_hash;
+    use crate::terminal::record::bulk::{BufferDescriptor, PrepareData, buffer_hash};
 
     #[test]
     fn burst_with_gap_is_asked_again() {
@@ -848,5 +848,88 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn an_unauthorised_prepare_is_unauthorized_not_refused() {
+        let mut r = BulkReader::new(BulkRead::users(), BulkLimits::default());
+        let e = r
+            .on_packet(&Packet::new(ReplyCode::AckUnauth, 0, 1, &[][..]))
+            .unwrap_err();
+        assert_eq!(e, SessionError::Unauthorized);
+        let e = r
+            .on_packet(&Packet::new(ReplyCode::AckError, 0, 1, &[][..]))
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                SessionError::Refused {
+                    reply: ReplyCode::AckError,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_burst_counts_what_it_received_against_its_limit() {
+        let mut b = Burst::new(Command::ReadBuffer, 6);
+        let prepare = Packet::new(ReplyCode::PrepareData, 0, 2, 6u32.to_le_bytes().to_vec());
+        b.on_packet(&prepare).unwrap();
+        b.on_packet(&Packet::new(ReplyCode::Data, 0, 2, &b"abcd"[..]))
+            .unwrap();
+        assert_eq!(b.received(), 4);
+        let e = b
+            .on_packet(&Packet::new(ReplyCode::Data, 1, 2, &b"efgh"[..]))
+            .unwrap_err();
+        assert!(
+            matches!(&e, SessionError::Unexpected { detail, .. } if detail.contains("at most 2")),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_chunk_that_never_completes_ends_with_the_retries_made() {
+        let buffer = b"\x08\0\0\0abcdefgh";
+        let mut r = BulkReader::new(
+            BulkRead::users(),
+            BulkLimits {
+                chunk_size: 12,
+                chunk_retries: 2,
+                ..BulkLimits::default()
+            },
+        );
+        let desc = BufferDescriptor::for_buffer(buffer).encode();
+        r.on_packet(&Packet::new(ReplyCode::AckOk, 1, 1, desc))
+            .unwrap();
+        let mut asked = 0;
+        let e = loop {
+            match r.next_request() {
+                Ok(Some(_)) => {
+                    asked += 1;
+                    // Every chunk gets only half of what it asked for, then ends.
+                    let prep = PrepareData {
+                        len: 12,
+                        packet_size: None,
+                    }
+                    .encode();
+                    r.on_packet(&Packet::new(ReplyCode::PrepareData, 1, 2, prep))
+                        .unwrap();
+                    r.abandon_chunk();
+                }
+                Ok(None) => panic!("the buffer never arrived"),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(asked, 3, "the first request and two retries");
+        assert_eq!(
+            e,
+            SessionError::Incomplete {
+                expected: 12,
+                received: 0,
+                retries: 2
+            }
+        );
     }
 }

@@ -115,8 +115,16 @@ pub struct BulkTransfer {
     finished: bool,
 }
 
-/// A reply packet in a few words, for error evidence.
-pub(crate) fn describe(p: &Packet) -> String {
+/// A reply packet in a few words, for the evidence of
+/// [`SessionError::NoProgress`]: its code, data length and session slot.
+///
+/// ```
+/// use zkproto::terminal::{Packet, ReplyCode};
+/// use zkproto::terminal::session::describe_reply;
+/// let p = Packet::new(ReplyCode::Data, 7, 2, &b"abc"[..]);
+/// assert_eq!(describe_reply(&p), "CMD_DATA(1501) with 3 data byte(s), slot 7");
+/// ```
+pub fn describe_reply(p: &Packet) -> String {
     format!(
         "{} with {} data byte(s), slot {}",
         p.reply_code(),
@@ -222,7 +230,10 @@ impl BulkTransfer {
     ) -> Result<BulkOutput, SessionError> {
         let before = (self.reader.delivered(), self.reader.size());
         let (step, waste) = match input {
-            BulkInput::Reply(p) => (self.reader.on_packet(p)?, Some(Waste::NoData(describe(p)))),
+            BulkInput::Reply(p) => (
+                self.reader.on_packet(p)?,
+                Some(Waste::NoData(describe_reply(p))),
+            ),
             // Counted as waste where it arrived (a corrupt frame).
             BulkInput::Lost => {
                 self.reader.lost_packet();
