@@ -31,14 +31,20 @@
 //! let out = t.handle(BulkInput::Reply(&Packet::new(ReplyCode::AckOk, 1, 1, desc)), t0).unwrap();
 //! assert!(out.size_announced && out.exchange_done);
 //! let mut got = Vec::new();
-//! while let BulkAction::Send(req) = t.poll().unwrap() {
-//!     let off = u32::from_le_bytes(req.data[..4].try_into().unwrap()) as usize;
-//!     let len = u32::from_le_bytes(req.data[4..].try_into().unwrap()) as usize;
-//!     let reply = Packet::new(ReplyCode::Data, 1, 2, buffer[off..off + len].to_vec());
-//!     got.extend_from_slice(&t.handle(BulkInput::Reply(&reply), t0).unwrap().data.unwrap());
-//! }
+//! let free = loop {
+//!     match t.poll().unwrap() {
+//!         BulkAction::Send(req) => {
+//!             let off = u32::from_le_bytes(req.data[..4].try_into().unwrap()) as usize;
+//!             let len = u32::from_le_bytes(req.data[4..].try_into().unwrap()) as usize;
+//!             let reply = Packet::new(ReplyCode::Data, 1, 2, buffer[off..off + len].to_vec());
+//!             got.extend_from_slice(&t.handle(BulkInput::Reply(&reply), t0).unwrap().data.unwrap());
+//!         }
+//!         BulkAction::Free(free) => break free,
+//!         other => panic!("{other:?}"),
+//!     }
+//! };
 //! assert_eq!(&got[..], &buffer[..]);
-//! assert!(matches!(t.poll().unwrap(), BulkAction::Free(_)));
+//! assert_eq!(free.command, Command::FreeData);
 //! assert_eq!(t.poll().unwrap(), BulkAction::Done);
 //! ```
 
