@@ -17,6 +17,7 @@ mod backup;
 mod cli;
 mod device;
 mod fail;
+mod family;
 mod input;
 mod panel;
 mod sync;
@@ -27,6 +28,7 @@ use clap::Parser;
 use cli::{AttendanceArgs, AttendanceCmd, Cli, Cmd, DoorCmd, SimArgs, TimeCmd, UsersCmd};
 use device::{Session, Settings, Target};
 use fail::Failure;
+use family::Family;
 use serde_json::json;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -187,42 +189,66 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         return panel::run(&cli, &target, &settings, cli.password.as_deref(), &op).await;
     }
     let target = Target::parse(device).map_err(|f| f.context(device, &op))?;
-    let label = target.label();
-    let prepared = prepare(&cli.command, cli.json).map_err(|f| f.context(&label, &op))?;
-    let mut session = device::connect(&target, &settings)
-        .await
-        .map_err(|f| f.context(&label, &op))?;
-    let ctx = Ctx {
-        label: label.clone(),
-        enc: session.encoding,
-        json: cli.json,
-    };
-    let punches = match (&cli.command, &session.sim) {
-        (Cmd::Events { .. }, Some((sim, _))) => Some(device::spawn_punches(
+    family::run(
+        &Terminal {
+            target: &target,
+            settings: &settings,
+        },
+        &cli,
+        &op,
+    )
+    .await
+}
+
+/// The terminal family: a device on port 4370, or the terminal simulator.
+struct Terminal<'a> {
+    target: &'a Target,
+    settings: &'a Settings,
+}
+
+impl Family for Terminal<'_> {
+    type Prepared = Prepared;
+    type Conn = Session;
+
+    fn label(&self) -> String {
+        self.target.label()
+    }
+
+    fn prepare(&self, cli: &Cli) -> Result<Prepared, Failure> {
+        prepare(&cli.command, cli.json)
+    }
+
+    async fn connect(&self) -> Result<Session, Failure> {
+        device::connect(self.target, self.settings).await
+    }
+
+    fn activity(&self, conn: &Session) -> Option<tokio::task::JoinHandle<()>> {
+        let (sim, _) = conn.sim.as_ref()?;
+        Some(device::spawn_punches(
             sim.clone(),
             Duration::from_millis(500),
-        )),
-        _ => None,
-    };
-    let result = execute(&mut session, &ctx, &cli.command, prepared).await;
-    if let Some(p) = punches {
-        p.abort();
+        ))
     }
-    let Session { client, sim, .. } = session;
-    let transport = client.transport();
-    let bye = client.disconnect().await;
-    drop(sim);
-    result.map_err(|f| f.on_transport(transport).context(&label, &op))?;
-    // The work is done; a failed goodbye is worth a note, not a failure.
-    if let Err(e) = bye
-        && !cli.json
-    {
-        eprintln!(
-            "zkctl: {label}: note: disconnect: {}",
-            fail::one_line(&e.to_string())
-        );
+
+    async fn execute(&self, conn: &mut Session, cli: &Cli, p: Prepared) -> Result<(), Failure> {
+        let ctx = Ctx {
+            label: self.label(),
+            enc: conn.encoding,
+            json: cli.json,
+        };
+        execute(conn, &ctx, &cli.command, p).await
     }
-    Ok(())
+
+    fn annotate(&self, conn: &Session, failure: Failure) -> Failure {
+        failure.on_transport(conn.client.transport())
+    }
+
+    async fn hang_up(&self, conn: Session) -> Result<(), String> {
+        let Session { client, sim, .. } = conn;
+        let bye = client.disconnect().await;
+        drop(sim);
+        bye.map_err(|e| e.to_string())
+    }
 }
 
 fn prepare(cmd: &Cmd, json: bool) -> Result<Prepared, Failure> {

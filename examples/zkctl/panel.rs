@@ -7,7 +7,8 @@
 
 use crate::cli::{AttendanceArgs, AttendanceCmd, Cli, Cmd, DoorCmd, TimeCmd, UsersCmd};
 use crate::device::{Settings, Target};
-use crate::fail::{self, Failure};
+use crate::fail::Failure;
+use crate::family::{self, Family};
 use crate::input;
 use crate::view::shown;
 use serde_json::{Value, json};
@@ -146,39 +147,60 @@ pub async fn run(
     password: Option<&str>,
     op: &str,
 ) -> Result<(), Failure> {
-    let label = target.label();
-    let prepared = prepare(cli, settings).map_err(|f| f.context(&label, op))?;
-    let (mut client, sim) = connect(target, settings, password)
-        .await
-        .map_err(|f| f.context(&label, op))?;
-    let ctx = Ctx {
-        label: label.clone(),
-        json: cli.json,
+    let panel = Panel {
+        target,
+        settings,
+        password,
     };
-    let activity = match (&cli.command, &sim) {
-        (Cmd::Events { .. }, Some((sim, _))) => Some(spawn_activity(sim.clone())),
-        _ => None,
-    };
-    let result = execute(&mut client, &ctx, &cli.command, prepared).await;
-    if let Some(a) = activity {
-        a.abort();
+    family::run(&panel, cli, op).await
+}
+
+/// The panel family: a C3/inBio panel, or the panel simulator.
+struct Panel<'a> {
+    target: &'a PanelTarget,
+    settings: &'a Settings,
+    password: Option<&'a str>,
+}
+
+impl Family for Panel<'_> {
+    type Prepared = Prepared;
+    type Conn = (Client, Option<SimParts>);
+
+    fn label(&self) -> String {
+        self.target.label()
     }
-    let bye = if client.is_closed() {
-        Ok(())
-    } else {
-        client.disconnect().await
-    };
-    drop(sim);
-    result.map_err(|f| f.context(&label, op))?;
-    if let Err(e) = bye
-        && !cli.json
-    {
-        eprintln!(
-            "zkctl: {label}: note: disconnect: {}",
-            fail::one_line(&e.to_string())
-        );
+
+    fn prepare(&self, cli: &Cli) -> Result<Prepared, Failure> {
+        prepare(cli, self.settings)
     }
-    Ok(())
+
+    async fn connect(&self) -> Result<Self::Conn, Failure> {
+        connect(self.target, self.settings, self.password).await
+    }
+
+    fn activity(&self, conn: &Self::Conn) -> Option<tokio::task::JoinHandle<()>> {
+        let (sim, _) = conn.1.as_ref()?;
+        Some(spawn_activity(sim.clone()))
+    }
+
+    async fn execute(&self, conn: &mut Self::Conn, cli: &Cli, p: Prepared) -> Result<(), Failure> {
+        let ctx = Ctx {
+            label: self.label(),
+            json: cli.json,
+        };
+        execute(&mut conn.0, &ctx, &cli.command, p).await
+    }
+
+    async fn hang_up(&self, conn: Self::Conn) -> Result<(), String> {
+        let (client, sim) = conn;
+        let bye = if client.is_closed() {
+            Ok(())
+        } else {
+            client.disconnect().await
+        };
+        drop(sim);
+        bye.map_err(|e| e.to_string())
+    }
 }
 
 /// A panel user id: a number from 1 to 4294967295.
