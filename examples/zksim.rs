@@ -226,21 +226,27 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         sim.set_time(t);
     }
     let server = sim.serve(args.tcp, args.udp).await?;
-    let show = |a: Option<SocketAddr>| a.map_or_else(|| "-".to_string(), |a| a.to_string());
-    println!(
-        "listening tcp={} udp={}",
-        show(server.tcp_addr()),
-        show(server.udp_addr())
-    );
+    print_listening(server.tcp_addr(), server.udp_addr());
     tracing::info!(
         profile = %sim.profile().name,
         users = sim.users().len(),
         attendance = sim.attendance().len(),
         "simulator ready"
     );
+    until_ctrl_c().await?;
+    server.shutdown().await;
+    Ok(())
+}
+
+/// The first line on stdout, which scripts wait for (port 0 resolved).
+fn print_listening(tcp: Option<SocketAddr>, udp: Option<SocketAddr>) {
+    println!("listening tcp={} udp={}", show(tcp), show(udp));
+}
+
+/// Waits for Ctrl-C, then says so.
+async fn until_ctrl_c() -> std::io::Result<()> {
     tokio::signal::ctrl_c().await?;
     tracing::info!("stopping");
-    server.shutdown().await;
     Ok(())
 }
 
@@ -275,11 +281,7 @@ async fn run_c3(args: Args, limits: NetLimits) -> Result<(), Box<dyn std::error:
         sim.set_time(t);
     }
     let server = sim.serve(args.tcp, args.udp, args.discovery).await?;
-    println!(
-        "listening tcp={} udp={}",
-        show(server.tcp_addr()),
-        show(server.udp_addr())
-    );
+    print_listening(server.tcp_addr(), server.udp_addr());
     tracing::info!(
         profile = %sim.profile().name,
         discovery = %show(server.discovery_addr()),
@@ -287,8 +289,7 @@ async fn run_c3(args: Args, limits: NetLimits) -> Result<(), Box<dyn std::error:
         transactions = sim.transactions().len(),
         "panel simulator ready"
     );
-    tokio::signal::ctrl_c().await?;
-    tracing::info!("stopping");
+    until_ctrl_c().await?;
     server.shutdown().await;
     Ok(())
 }

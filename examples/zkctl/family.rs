@@ -73,3 +73,30 @@ pub async fn run<F: Family>(family: &F, cli: &Cli, op: &str) -> Result<(), Failu
     }
     Ok(())
 }
+
+/// Prints one line per item of `stream` until `count` lines are printed,
+/// the stream ends, or Ctrl-C; `line` formats an item (`None`: not shown,
+/// not counted). Each line is flushed at once, for pipes.
+pub async fn print_events<S: futures_util::Stream>(
+    stream: S,
+    count: Option<u64>,
+    mut line: impl FnMut(S::Item) -> Result<Option<String>, Failure>,
+) -> Result<(), Failure> {
+    use futures_util::StreamExt;
+    use std::io::Write;
+    let mut stream = std::pin::pin!(stream);
+    let mut seen = 0u64;
+    let mut stdout = std::io::stdout();
+    while count.is_none_or(|n| seen < n) {
+        let next = tokio::select! {
+            n = stream.next() => n,
+            _ = tokio::signal::ctrl_c() => break,
+        };
+        let Some(item) = next else { break };
+        let Some(text) = line(item)? else { continue };
+        let _ = writeln!(stdout, "{text}");
+        let _ = stdout.flush();
+        seen += 1;
+    }
+    Ok(())
+}

@@ -105,6 +105,17 @@ pub fn utc_now() -> DeviceTime {
     DeviceTime::now_utc().unwrap_or(DeviceTime::new(2000, 1, 1, 0, 0, 0))
 }
 
+/// The time of `time set WHEN`: `now` (this computer's local time) or
+/// `YYYY-MM-DDTHH:MM:SS`.
+pub fn parse_when(when: &str) -> Result<DeviceTime, Failure> {
+    if when.eq_ignore_ascii_case("now") {
+        return Ok(local_now());
+    }
+    DeviceTime::parse(when).map_err(|e| {
+        Failure::usage(format!("time {when:?}: {e}")).hint("use `now` or YYYY-MM-DDTHH:MM:SS")
+    })
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {

@@ -329,14 +329,7 @@ fn prepare(cmd: &Cmd, json: bool) -> Result<Prepared, Failure> {
             }
         }
         Cmd::Time(TimeCmd::Set { when }) => {
-            let t = if when.eq_ignore_ascii_case("now") {
-                input::local_now()
-            } else {
-                DeviceTime::parse(when).map_err(|e| {
-                    Failure::usage(format!("time {when:?}: {e}"))
-                        .hint("use `now` or YYYY-MM-DDTHH:MM:SS")
-                })?
-            };
+            let t = input::parse_when(when)?;
             if t.to_packed().is_err() {
                 return Err(Failure::usage(format!(
                     "{t} is outside the device's range (2000-2099)"
@@ -763,12 +756,7 @@ fn write_records(
         out.push_str(&serde_json::Value::Array(arr).to_string());
         out.push('\n');
     } else if args.csv {
-        out.push_str(view::ATTENDANCE_CSV_HEADER);
-        out.push('\n');
-        for a in records {
-            out.push_str(&view::attendance_csv(a));
-            out.push('\n');
-        }
+        out.push_str(&view::attendance_csv_document(records));
     } else {
         out.push_str(&view::attendance_text_header());
         for a in records {
@@ -777,17 +765,7 @@ fn write_records(
         }
         out.push_str(&format!("{} record(s)\n", records.len()));
     }
-    match &args.out {
-        Some(path) => {
-            std::fs::write(path, out)
-                .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
-            if !ctx.json {
-                eprintln!("wrote {} record(s) to {}", records.len(), path.display());
-            }
-        }
-        None => print!("{out}"),
-    }
-    Ok(())
+    view::emit(&out, args.out.as_deref(), records.len(), ctx.json)
 }
 
 /// `attendance --cursor FILE`: the records after the stored cursor. They
@@ -987,30 +965,19 @@ async fn door(c: &mut Client, ctx: &Ctx, cmd: &DoorCmd) -> Result<(), Failure> {
 }
 
 async fn events(c: &mut Client, ctx: &Ctx, count: Option<u64>) -> Result<(), Failure> {
-    use futures_util::StreamExt;
-    let mut stream = c.events(EventMask::all()).await.map_err(|e| ctx.err(e))?;
+    let stream = c.events(EventMask::all()).await.map_err(|e| ctx.err(e))?;
     if !ctx.json {
         eprintln!("listening for events on {} (Ctrl-C to stop)", ctx.label);
     }
-    let mut seen = 0u64;
-    let mut stdout = std::io::stdout();
-    while count.is_none_or(|n| seen < n) {
-        let next = tokio::select! {
-            n = stream.next() => n,
-            _ = tokio::signal::ctrl_c() => break,
-        };
-        let Some(item) = next else { break };
+    family::print_events(stream, count, |item| {
         let e = item.map_err(|e| ctx.err(e))?;
-        let line = if ctx.json {
+        Ok(Some(if ctx.json {
             view::event_json(&e).to_string()
         } else {
             view::event_text(&e)
-        };
-        let _ = writeln!(stdout, "{line}");
-        let _ = stdout.flush();
-        seen += 1;
-    }
-    Ok(())
+        }))
+    })
+    .await
 }
 
 async fn time_get(c: &mut Client, ctx: &Ctx) -> Result<(), Failure> {

@@ -10,9 +10,8 @@ use crate::device::{Settings, Target};
 use crate::fail::Failure;
 use crate::family::{self, Family};
 use crate::input;
-use crate::view::shown;
+use crate::view::{self, shown};
 use serde_json::{Value, json};
-use std::io::Write;
 use std::time::Duration;
 use zkproto::panel::PanelTime;
 use zkproto::panel::client::{Client, DoorReading, Error as PanelError, Options, PanelEvent};
@@ -333,14 +332,7 @@ fn prepare(cli: &Cli, settings: &Settings) -> Result<Prepared, Failure> {
             Prepared::Unlock { door, seconds }
         }
         Cmd::Time(TimeCmd::Set { when }) => {
-            let t = if when.eq_ignore_ascii_case("now") {
-                input::local_now()
-            } else {
-                DeviceTime::parse(when).map_err(|e| {
-                    Failure::usage(format!("time {when:?}: {e}"))
-                        .hint("use `now` or YYYY-MM-DDTHH:MM:SS")
-                })?
-            };
+            let t = input::parse_when(when)?;
             Prepared::Time(to_panel_time(t, "time")?)
         }
         Cmd::Backup { .. } | Cmd::Restore { .. } => {
@@ -865,17 +857,7 @@ async fn attendance(
         }
         out.push_str(&format!("{} record(s)\n", records.len()));
     }
-    match &args.out {
-        Some(path) => {
-            std::fs::write(path, out)
-                .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
-            if !ctx.json {
-                eprintln!("wrote {} record(s) to {}", records.len(), path.display());
-            }
-        }
-        None => print!("{out}"),
-    }
-    Ok(())
+    view::emit(&out, args.out.as_deref(), records.len(), ctx.json)
 }
 
 async fn door_status(c: &mut Client, ctx: &Ctx) -> Result<(), Failure> {
@@ -923,21 +905,12 @@ async fn door_unlock(c: &mut Client, ctx: &Ctx, door: u8, seconds: u8) -> Result
 }
 
 async fn events(c: &mut Client, ctx: &Ctx, count: Option<u64>) -> Result<(), Failure> {
-    use futures_util::StreamExt;
     let doors = usize::from(c.door_count().await.map_err(|e| ctx.err(e))?);
     if !ctx.json {
         eprintln!("listening for events on {} (Ctrl-C to stop)", ctx.label);
     }
-    let mut stream = c.events();
-    let mut seen = 0u64;
-    let mut stdout = std::io::stdout();
-    while count.is_none_or(|n| seen < n) {
-        let next = tokio::select! {
-            n = stream.next() => n,
-            _ = tokio::signal::ctrl_c() => break,
-        };
-        let Some(item) = next else { break };
-        let line = match item.map_err(|e| ctx.err(e))? {
+    family::print_events(c.events(), count, |item| {
+        Ok(Some(match item.map_err(|e| ctx.err(e))? {
             PanelEvent::Event(e) => {
                 if ctx.json {
                     let mut v = record_json(&e);
@@ -960,13 +933,10 @@ async fn events(c: &mut Client, ctx: &Ctx, count: Option<u64>) -> Result<(), Fai
                     format!("{}  status  {}", iso(s.time), parts.join("; "))
                 }
             }
-            _ => continue,
-        };
-        let _ = writeln!(stdout, "{line}");
-        let _ = stdout.flush();
-        seen += 1;
-    }
-    Ok(())
+            _ => return Ok(None),
+        }))
+    })
+    .await
 }
 
 async fn time_set(c: &mut Client, ctx: &Ctx, t: PanelTime) -> Result<(), Failure> {

@@ -78,12 +78,7 @@ pub fn write_archive(path: &Path, records: &[Attendance]) -> std::io::Result<()>
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     let mut out = String::new();
     if csv {
-        out.push_str(view::ATTENDANCE_CSV_HEADER);
-        out.push('\n');
-        for a in records {
-            out.push_str(&view::attendance_csv(a));
-            out.push('\n');
-        }
+        out.push_str(&view::attendance_csv_document(records));
     } else {
         let arr: Vec<Value> = records.iter().map(view::attendance_json).collect();
         out.push_str(&Value::Array(arr).to_string());

@@ -197,6 +197,39 @@ pub fn attendance_json(a: &Attendance) -> Value {
 /// CSV header of attendance.
 pub const ATTENDANCE_CSV_HEADER: &str = "time,user_id,uid,verify,state,work_code";
 
+/// Attendance records as a CSV document: the header, then a line a record.
+pub fn attendance_csv_document(records: &[Attendance]) -> String {
+    let mut out = String::from(ATTENDANCE_CSV_HEADER);
+    out.push('\n');
+    for a in records {
+        out.push_str(&attendance_csv(a));
+        out.push('\n');
+    }
+    out
+}
+
+/// Writes a command's output to `--out FILE` (saying so on stderr unless
+/// `json`), or to stdout.
+pub fn emit(
+    out: &str,
+    path: Option<&std::path::Path>,
+    records: usize,
+    json: bool,
+) -> Result<(), crate::fail::Failure> {
+    match path {
+        Some(path) => {
+            std::fs::write(path, out).map_err(|e| {
+                crate::fail::Failure::usage(format!("cannot write {}: {e}", path.display()))
+            })?;
+            if !json {
+                eprintln!("wrote {records} record(s) to {}", path.display());
+            }
+        }
+        None => print!("{out}"),
+    }
+    Ok(())
+}
+
 /// One attendance CSV line (no newline).
 pub fn attendance_csv(a: &Attendance) -> String {
     format!(
