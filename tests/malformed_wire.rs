@@ -9,7 +9,7 @@ use zkproto::terminal::{ChecksumMode, Packet, WireError};
 
 fn tcp_err(bytes: &[u8]) -> WireError {
     match TcpCodec::default().decode(&mut BytesMut::from(bytes)) {
-        Err(CodecError::Wire(e)) => e,
+        Err(CodecError::Frame(e)) => e,
         other => panic!("expected a wire error, got {other:?}"),
     }
 }
@@ -37,7 +37,7 @@ fn length_above_limit_is_refused_before_buffering() {
     let mut codec = TcpCodec::with_max_packet(4096);
     let mut buf = BytesMut::from(&[0x50, 0x50, 0x82, 0x7d, 0x01, 0x10, 0x00, 0x00][..]);
     match codec.decode(&mut buf) {
-        Err(CodecError::Wire(WireError::TooLong {
+        Err(CodecError::Frame(WireError::TooLong {
             len: 4097,
             max: 4096,
         })) => {}
@@ -61,7 +61,7 @@ fn truncated_header_and_short_packets() {
     let mut d = BytesMut::from(&[0xe8, 0x03, 0x17][..]);
     assert!(matches!(
         UdpCodec::default().decode(&mut d),
-        Err(CodecError::Wire(WireError::Truncated {
+        Err(CodecError::Frame(WireError::Truncated {
             need: 8,
             got: 3,
             ..

@@ -222,7 +222,7 @@ mod codecs {
     fn error_kind(e: &CodecError) -> String {
         match e {
             // BadMagic carries the bytes seen so far, which depend on the chunking.
-            CodecError::Wire(WireError::BadMagic { .. }) => "BadMagic".to_string(),
+            CodecError::Frame(WireError::BadMagic { .. }) => "BadMagic".to_string(),
             other => format!("{other:?}"),
         }
     }

@@ -62,7 +62,7 @@ struct Outcome {
 fn error_kind(e: &CodecError) -> String {
     match e {
         // BadMagic shows the bytes seen so far, which depend on the chunking.
-        CodecError::Wire(WireError::BadMagic { .. }) => "BadMagic".to_string(),
+        CodecError::Frame(WireError::BadMagic { .. }) => "BadMagic".to_string(),
         other => format!("{other:?}"),
     }
 }
@@ -230,7 +230,7 @@ fn udp(mode: u8, stream: &[u8], cuts: &[usize]) {
                 datagram.is_empty(),
                 "UDP: a non-empty datagram produced nothing"
             ),
-            Err(CodecError::Wire(e)) => assert_eq!(
+            Err(CodecError::Frame(e)) => assert_eq!(
                 pure,
                 Err(e),
                 "UDP: decode_udp and the codec fail differently"

@@ -45,6 +45,9 @@
 //! assert_eq!(strict.idle_timeout, l.idle_timeout);
 //! ```
 
+mod clock;
+pub(crate) use clock::{Clock, Seconds};
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -33,9 +33,10 @@ pub enum CodecError {
     /// The transport failed.
     #[error("I/O error: {0}")]
     Io(#[from] io::Error),
-    /// A frame was malformed.
+    /// A frame was malformed (the same name as the panel codec's
+    /// [`CodecError::Frame`](crate::panel::codec::CodecError::Frame)).
     #[error(transparent)]
-    Wire(#[from] WireError),
+    Frame(#[from] WireError),
     /// A packet could not be encoded for this transport.
     #[error(transparent)]
     Encode(#[from] EncodeError),
@@ -275,7 +276,7 @@ mod tests {
         let err = codec.decode(&mut buf).unwrap_err();
         assert!(matches!(
             err,
-            CodecError::Wire(WireError::TooLong {
+            CodecError::Frame(WireError::TooLong {
                 len: 0x4000_0000,
                 max: 1024
             })

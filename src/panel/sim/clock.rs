@@ -1,113 +1,63 @@
-//! The panel clock: a calendar time that runs with the `Instant`s the
-//! caller passes in.
+//! The panel clock: [`PanelTime`] on the shared simulator clock
+//! ([`crate::net::sim::Clock`]), and the calendar helpers the panel's
+//! time zones need.
 
+use crate::net::sim::Seconds;
 use crate::panel::time::PanelTime;
-use std::time::Instant;
+use crate::terminal::record::time::DeviceTime;
 
-/// Days from 2000-01-01 to a civil date (proleptic Gregorian).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468 - 10_957
-}
+/// 2000-01-01T00:00:00 in Unix seconds.
+const UNIX_2000: i64 = 946_684_800;
 
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 10_957 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+/// The same instant on the terminal's calendar type, whose civil-date
+/// arithmetic both families share.
+fn as_device_time(t: PanelTime) -> DeviceTime {
+    DeviceTime::new(
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+    )
 }
 
 /// Seconds since 2000-01-01 00:00:00 (real calendar, not the packed form).
 pub(crate) fn to_seconds(t: PanelTime) -> i64 {
-    days_from_civil(t.year().into(), t.month().into(), t.day().into()) * 86_400
-        + i64::from(t.hour()) * 3600
-        + i64::from(t.minute()) * 60
-        + i64::from(t.second())
+    as_device_time(t).to_unix_seconds() - UNIX_2000
 }
 
 /// The inverse of [`to_seconds`], clamped to the representable range.
 pub(crate) fn from_seconds(s: i64) -> PanelTime {
-    let max = to_seconds(PanelTime::MAX);
-    let s = s.clamp(0, max);
-    let (y, m, d) = civil_from_days(s.div_euclid(86_400));
-    let r = s.rem_euclid(86_400);
-    let parts = (
-        u16::try_from(y),
-        u8::try_from(m),
-        u8::try_from(d),
-        u8::try_from(r / 3600),
-        u8::try_from(r / 60 % 60),
-        u8::try_from(r % 60),
-    );
-    match parts {
-        (Ok(y), Ok(m), Ok(d), Ok(h), Ok(mi), Ok(se)) => {
-            PanelTime::new(y, m, d, h, mi, se).unwrap_or(PanelTime::MIN)
-        }
-        _ => PanelTime::MIN,
-    }
+    let s = s.clamp(0, to_seconds(PanelTime::MAX));
+    DeviceTime::from_unix_seconds(s + UNIX_2000)
+        .and_then(|d| PanelTime::new(d.year, d.month, d.day, d.hour, d.minute, d.second).ok())
+        .unwrap_or(PanelTime::MIN)
 }
 
 /// Day of the week, 0 = Sunday.
 pub(crate) fn weekday(t: PanelTime) -> usize {
-    // 2000-01-01 was a Saturday.
-    let days = days_from_civil(t.year().into(), t.month().into(), t.day().into());
-    usize::try_from((days + 6).rem_euclid(7)).unwrap_or(0)
+    // 1970-01-01 was a Thursday.
+    let days = as_device_time(t).to_unix_seconds().div_euclid(86_400);
+    usize::try_from((days + 4).rem_euclid(7)).unwrap_or(0)
 }
 
-/// A clock anchored at an `Instant`.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Clock {
-    base: i64,
-    anchor: Option<Instant>,
-}
-
-impl Clock {
-    pub(crate) fn new(t: PanelTime) -> Clock {
-        Clock {
-            base: to_seconds(t),
-            anchor: None,
-        }
+impl Seconds for PanelTime {
+    fn to_seconds(self) -> i64 {
+        to_seconds(self)
     }
-
-    /// Starts the clock at `now` if it is not running yet.
-    pub(crate) fn start(&mut self, now: Instant) {
-        if self.anchor.is_none() {
-            self.anchor = Some(now);
-        }
-    }
-
-    /// The time at `at` (an instant before the anchor counts backwards).
-    pub(crate) fn at(&self, at: Instant) -> PanelTime {
-        let Some(anchor) = self.anchor else {
-            return from_seconds(self.base);
-        };
-        let delta = match at.checked_duration_since(anchor) {
-            Some(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2),
-            None => -i64::try_from(anchor.duration_since(at).as_secs()).unwrap_or(0),
-        };
-        from_seconds(self.base.saturating_add(delta))
-    }
-
-    pub(crate) fn set(&mut self, t: PanelTime, now: Instant) {
-        self.base = to_seconds(t);
-        self.anchor = Some(now);
+    fn from_seconds(s: i64) -> PanelTime {
+        from_seconds(s)
     }
 }
+
+/// The panel's clock.
+pub(crate) type Clock = crate::net::sim::Clock<PanelTime>;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
 
     #[test]
     fn calendar_and_clock() {

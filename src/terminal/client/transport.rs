@@ -211,7 +211,7 @@ impl Link {
 fn codec_err(e: CodecError) -> Error {
     match e {
         CodecError::Io(e) => Error::io(&e),
-        CodecError::Wire(w) => w.into(),
+        CodecError::Frame(w) => w.into(),
         CodecError::Encode(e) => Error::Encode(e),
     }
 }

@@ -491,7 +491,7 @@ impl Device {
 
     /// Device time at `now`.
     pub fn time(&self, now: Instant) -> DeviceTime {
-        self.clock.now(now)
+        self.clock.at(now)
     }
 
     /// Sets the device time at `now`.
@@ -597,7 +597,7 @@ impl Device {
         now: Instant,
     ) -> Result<Attendance, crate::terminal::EncodeError> {
         self.clock.start(now);
-        let time = self.clock.now(now);
+        let time = self.clock.at(now);
         let enc = self.encoding;
         let uid = match self
             .state
@@ -1008,7 +1008,7 @@ impl Device {
                 Err(_) => self.err_code(p, 1),
             },
             Command::GetFreeSizes => self.free_sizes(p),
-            Command::GetTime => match self.clock.now(now).to_packed() {
+            Command::GetTime => match self.clock.at(now).to_packed() {
                 Ok(t) => self.ok_data(p, Bytes::copy_from_slice(&t.to_le_bytes())),
                 Err(_) => self.err(p),
             },

@@ -8,7 +8,6 @@ use crate::terminal::record::time::DeviceTime;
 use crate::terminal::record::user::User;
 use crate::terminal::sim::config::Profile;
 use std::collections::BTreeMap;
-use std::time::Instant;
 
 /// The persistent data of a simulated device.
 ///
@@ -161,46 +160,22 @@ pub(crate) fn from_seconds(s: i64) -> DeviceTime {
         .unwrap_or(DeviceTime::new(2000, 1, 1, 0, 0, 0))
 }
 
+impl crate::net::sim::Seconds for DeviceTime {
+    fn to_seconds(self) -> i64 {
+        to_seconds(self)
+    }
+    fn from_seconds(s: i64) -> DeviceTime {
+        from_seconds(s)
+    }
+}
+
 /// The device clock: a set time plus the time elapsed since it was set.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Clock {
-    base: i64,
-    anchor: Option<Instant>,
-}
-
-impl Clock {
-    pub(crate) fn new(t: DeviceTime) -> Clock {
-        Clock {
-            base: to_seconds(t),
-            anchor: None,
-        }
-    }
-
-    /// Starts the clock running at `now` if it has not started yet.
-    pub(crate) fn start(&mut self, now: Instant) {
-        if self.anchor.is_none() {
-            self.anchor = Some(now);
-        }
-    }
-
-    pub(crate) fn now(&self, now: Instant) -> DeviceTime {
-        let elapsed = self
-            .anchor
-            .map(|a| i64::try_from(now.saturating_duration_since(a).as_secs()).unwrap_or(0))
-            .unwrap_or(0);
-        from_seconds(self.base.saturating_add(elapsed))
-    }
-
-    pub(crate) fn set(&mut self, t: DeviceTime, now: Instant) {
-        self.base = to_seconds(t);
-        self.anchor = Some(now);
-    }
-}
+pub(crate) type Clock = crate::net::sim::Clock<DeviceTime>;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
 
     #[test]
     fn calendar_round_trip() {
@@ -226,12 +201,12 @@ mod tests {
         let mut c = Clock::new(DeviceTime::new(2024, 12, 31, 23, 59, 58));
         c.start(t0);
         assert_eq!(
-            c.now(t0 + Duration::from_secs(3)),
+            c.at(t0 + Duration::from_secs(3)),
             DeviceTime::new(2025, 1, 1, 0, 0, 1)
         );
         c.set(DeviceTime::new(2020, 1, 1, 0, 0, 0), t0);
         assert_eq!(
-            c.now(t0 + Duration::from_millis(1500)),
+            c.at(t0 + Duration::from_millis(1500)),
             DeviceTime::new(2020, 1, 1, 0, 0, 1)
         );
     }
