@@ -93,6 +93,16 @@ pub enum Error {
         /// The uids carrying it.
         uids: Vec<u16>,
     },
+    /// A table has no room for one more record: for users, every uid from
+    /// [`FIRST_UID`](crate::terminal::restore::FIRST_UID) to
+    /// [`LAST_UID`](crate::terminal::restore::LAST_UID) is taken. Nothing
+    /// was written; delete records (e.g. users no longer needed) and try
+    /// again.
+    #[error("the device's {table} table is full (no free uid left): delete some and try again")]
+    TableFull {
+        /// `"user"`.
+        table: &'static str,
+    },
     /// A write was accepted but reading back showed other data.
     #[error("read-back after writing did not match: {what}")]
     ReadBackMismatch {
