@@ -648,11 +648,7 @@ fn join(problems: &[Problem]) -> String {
 /// ```
 pub fn plan(backup: Tables<'_>, device: Tables<'_>, layout: UserLayout) -> Result<Plan, PlanError> {
     let enc = device.encoding;
-    let by_id: BTreeMap<String, &User> = device
-        .users
-        .iter()
-        .map(|u| (u.user_id(enc), u))
-        .collect();
+    let by_id: BTreeMap<String, &User> = device.users.iter().map(|u| (u.user_id(enc), u)).collect();
     let mut uids = UidAllocator::new(device.users.iter().map(User::uid));
     // Backup uid → (target uid, user id), for the templates.
     let mut uid_map: BTreeMap<u16, (u16, String)> = BTreeMap::new();
@@ -809,7 +805,10 @@ mod tests {
         // Taken uids outside the range do not shift the lowest free one.
         assert_eq!(free_uid([0, u16::MAX], None), Some(1));
         assert_eq!(free_uid(1..=LAST_UID - 1, None), Some(LAST_UID));
-        assert_eq!(free_uid((1..=LAST_UID - 1).chain([u16::MAX]), None), Some(LAST_UID));
+        assert_eq!(
+            free_uid((1..=LAST_UID - 1).chain([u16::MAX]), None),
+            Some(LAST_UID)
+        );
     }
 
     #[test]
@@ -930,7 +929,11 @@ mod tests {
         let a = user(L72, 1, "10", "Ana", "12");
         // After the NUL ending the PIN (3..11), the name (11..35) and the user id (48..72).
         for at in [6, 20, 60] {
-            assert_eq!(changed_fields(&a, &with_byte(&a, at, b'x')), ["other bytes"], "byte {at}");
+            assert_eq!(
+                changed_fields(&a, &with_byte(&a, at, b'x')),
+                ["other bytes"],
+                "byte {at}"
+            );
         }
         // Byte 20 of the 28-byte layout belongs to no field.
         let c = user(L28, 1, "10", "Ana", "1");
@@ -1022,7 +1025,10 @@ mod tests {
             matches!(&e, RestoreError::UserId { user_id, .. } if user_id == "A-17"),
             "{e:?}"
         );
-        assert!(e.to_string().starts_with("user id \"A-17\" cannot be stored"));
+        assert!(
+            e.to_string()
+                .starts_with("user id \"A-17\" cannot be stored")
+        );
     }
 
     #[test]
@@ -1103,7 +1109,11 @@ mod tests {
         assert_eq!(p.users[1].user.uid(), 2);
         assert_eq!(p.users[1].changes, ["name"]);
         assert_eq!(p.users[2].action, Action::Add);
-        assert_eq!(p.users[2].user.uid(), 1, "uid 3 is taken: the lowest free one");
+        assert_eq!(
+            p.users[2].user.uid(),
+            1,
+            "uid 3 is taken: the lowest free one"
+        );
         assert_eq!(p.users[2].user_id, "30");
         assert_eq!(p.kept, 1);
         assert_eq!(
@@ -1130,6 +1140,8 @@ mod tests {
         let uids: Vec<u16> = p.users.iter().map(|s| s.user.uid()).collect();
         assert_eq!(uids, [5, 2, 3, 4]);
         assert!(p.users.iter().all(|s| s.action == Action::Add));
+        assert_eq!(p.count_users(Action::Add), 4);
+        assert_eq!(p.count_users(Action::Update), 0);
         assert_eq!(p.kept, 1);
     }
 
@@ -1218,7 +1230,14 @@ mod tests {
         let got: Vec<(u16, u8, Action, &str)> = p
             .templates
             .iter()
-            .map(|s| (s.template.uid, s.template.finger, s.action, s.user_id.as_str()))
+            .map(|s| {
+                (
+                    s.template.uid,
+                    s.template.finger,
+                    s.action,
+                    s.user_id.as_str(),
+                )
+            })
             .collect();
         assert_eq!(
             got,
@@ -1278,9 +1297,10 @@ mod tests {
                 Problem::OrphanTemplate { uid: 9, finger: 3 },
             ]
         );
-        assert!(e.to_string().ends_with(
-            "; template of uid 9 finger 3: no user in the backup has this uid"
-        ));
+        assert!(
+            e.to_string()
+                .ends_with("; template of uid 9 finger 3: no user in the backup has this uid")
+        );
     }
 
     #[test]

@@ -318,8 +318,8 @@ impl Client {
                 uids: same,
             });
         }
-        let uid =
-            free_uid(users.iter().map(User::uid), None).ok_or(Error::TableFull { table: "user" })?;
+        let uid = free_uid(users.iter().map(User::uid), None)
+            .ok_or(Error::TableFull { table: "user" })?;
         let layouts: Vec<UserLayout> = match (users.first(), self.user_layout) {
             (Some(u), _) => vec![u.layout()],
             (None, Some(l)) => vec![l],
