@@ -64,6 +64,7 @@ MODULES=(
   src/terminal/session/*.rs
   src/terminal/sync.rs
   src/terminal/trace.rs
+  src/terminal/restore.rs
   src/text.rs
   src/panel/crc.rs
   src/panel/frame.rs

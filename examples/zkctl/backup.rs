@@ -9,11 +9,12 @@
 
 use crate::fail::Failure;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 use zkproto::terminal::record::template::{MAX_TEMPLATE_LEN, Template};
 use zkproto::terminal::record::text::{Overflow, TextEncoding};
 use zkproto::terminal::record::user::{Privilege, User, UserLayout};
+use zkproto::terminal::restore::{self, Plan, Tables};
 
 /// The `format` value.
 pub const FORMAT: &str = "zkproto-backup";
@@ -390,150 +391,9 @@ fn user_from_backup(b: &BackupUser, layout: UserLayout, enc: TextEncoding) -> Re
     Ok(u)
 }
 
-/// What restore does with one item.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
-    /// Not on the device yet.
-    Add,
-    /// On the device, different.
-    Update,
-    /// On the device, identical.
-    Unchanged,
-}
-
-impl Action {
-    /// Lowercase name, as in the JSON output.
-    pub fn name(self) -> &'static str {
-        match self {
-            Action::Add => "add",
-            Action::Update => "update",
-            Action::Unchanged => "unchanged",
-        }
-    }
-}
-
-/// One user of the plan.
-#[derive(Clone, Debug)]
-pub struct UserStep {
-    /// What to do.
-    pub action: Action,
-    /// The record to write (already carrying the target uid).
-    pub user: User,
-    /// The user id.
-    pub user_id: String,
-    /// Names of the fields that differ from the device (for updates).
-    pub changes: Vec<&'static str>,
-    /// Notes (e.g. a name shortened for a smaller layout).
-    pub notes: Vec<String>,
-}
-
-/// One template of the plan.
-#[derive(Clone, Debug)]
-pub struct TemplateStep {
-    /// What to do.
-    pub action: Action,
-    /// The template (with the target uid).
-    pub template: Template,
-    /// Owner's user id.
-    pub user_id: String,
-}
-
-/// The restore plan.
-#[derive(Clone, Debug, Default)]
-pub struct Plan {
-    /// Users, in backup order.
-    pub users: Vec<UserStep>,
-    /// Templates, in backup order.
-    pub templates: Vec<TemplateStep>,
-    /// Users on the device that the backup does not mention (kept).
-    pub kept: usize,
-}
-
-impl Plan {
-    /// Number of user steps with this action.
-    pub fn count_users(&self, a: Action) -> usize {
-        self.users.iter().filter(|s| s.action == a).count()
-    }
-
-    /// Number of template steps with this action.
-    pub fn count_templates(&self, a: Action) -> usize {
-        self.templates.iter().filter(|s| s.action == a).count()
-    }
-
-    /// Whether anything would be written.
-    pub fn has_changes(&self) -> bool {
-        self.users.iter().any(|s| s.action != Action::Unchanged)
-            || self.templates.iter().any(|s| s.action != Action::Unchanged)
-    }
-}
-
-/// Converts a backup record to the target layout and encoding.
-fn convert(
-    src: &User,
-    from_enc: TextEncoding,
-    layout: UserLayout,
-    enc: TextEncoding,
-    notes: &mut Vec<String>,
-) -> Result<User, String> {
-    if src.layout() == layout && from_enc == enc {
-        return Ok(src.clone());
-    }
-    let user_id = src.user_id(from_enc);
-    let mut u = User::new(layout, src.uid(), &user_id, enc)
-        .map_err(|e| format!("user id {user_id:?} cannot be stored on this device: {e}"))?;
-    let name = src.name(from_enc);
-    if u.set_name(&name, enc, Overflow::Error).is_err() {
-        u.set_name(&name, enc, Overflow::Truncate)
-            .map_err(|e| format!("name {name:?}: {e}"))?;
-        notes.push(format!(
-            "name {name:?} shortened to {:?} (the device holds {} bytes)",
-            u.name(enc),
-            layout.name_len()
-        ));
-    }
-    u.set_password(src.password(from_enc).expose())
-        .map_err(|_| {
-            format!(
-                "its PIN has more than {} digits, the most this device stores",
-                layout.password_len()
-            )
-        })?;
-    u.set_privilege(src.privilege());
-    u.set_card(src.card());
-    u.set_group(src.group());
-    let tz = src.timezones();
-    if layout == UserLayout::Compact28 && tz.iter().skip(1).any(|&t| t != 0) {
-        notes.push("time zones 2-4 dropped (the device stores one)".to_string());
-    }
-    u.set_timezones(tz);
-    Ok(u)
-}
-
-/// Names of the fields where two records of the same layout differ.
-pub fn changed_fields(old: &User, new: &User, enc: TextEncoding) -> Vec<&'static str> {
-    let mut out = Vec::new();
-    if old.layout() != new.layout() {
-        out.push("layout");
-        return out;
-    }
-    let pairs = [
-        ("name", old.name_raw() == new.name_raw()),
-        ("privilege", old.privilege() == new.privilege()),
-        ("card", old.card() == new.card()),
-        ("group", old.group() == new.group()),
-        ("timezones", old.timezones() == new.timezones()),
-        ("pin", old.password(enc) == new.password(enc)),
-    ];
-    out.extend(pairs.into_iter().filter(|(_, same)| !same).map(|(f, _)| f));
-    if out.is_empty() && old.as_bytes() != new.as_bytes() {
-        out.push("other bytes");
-    }
-    out
-}
-
-/// Compares a backup with what a device holds. Users are matched by user id;
-/// a new user keeps its backup uid when that index is free on the device,
-/// otherwise takes the lowest free one. Nothing is written.
+/// Compares a backup with what a device holds ([`restore::plan`]); a backup
+/// that cannot be restored is a usage failure listing every problem.
+/// Nothing is written.
 pub fn plan(
     backup: &Loaded,
     layout: UserLayout,
@@ -541,92 +401,20 @@ pub fn plan(
     current: &[User],
     current_templates: &[Template],
 ) -> Result<Plan, Failure> {
-    let by_id: BTreeMap<String, &User> = current.iter().map(|u| (u.user_id(enc), u)).collect();
-    let mut taken: BTreeSet<u16> = current.iter().map(User::uid).collect();
-    let mut uid_map: BTreeMap<u16, (u16, String)> = BTreeMap::new();
-    let mut plan = Plan::default();
-    let mut problems = Vec::new();
-    let mut matched = BTreeSet::new();
-    for src in &backup.users {
-        let mut notes = Vec::new();
-        let user_id = src.user_id(backup.encoding);
-        let mut user = match convert(src, backup.encoding, layout, enc, &mut notes) {
-            Ok(u) => u,
-            Err(e) => {
-                problems.push(format!("user {user_id:?}: {e}"));
-                continue;
-            }
-        };
-        let (action, changes) = match by_id.get(&user_id) {
-            Some(cur) => {
-                matched.insert(cur.uid());
-                user.set_uid(cur.uid());
-                if user == **cur {
-                    (Action::Unchanged, Vec::new())
-                } else {
-                    (Action::Update, changed_fields(cur, &user, enc))
-                }
-            }
-            None => {
-                let uid = if taken.contains(&src.uid()) || src.uid() == 0 {
-                    match (1..=u16::MAX).find(|u| !taken.contains(u)) {
-                        Some(u) => u,
-                        None => {
-                            problems.push(format!("user {user_id:?}: no free internal index"));
-                            continue;
-                        }
-                    }
-                } else {
-                    src.uid()
-                };
-                taken.insert(uid);
-                user.set_uid(uid);
-                (Action::Add, Vec::new())
-            }
-        };
-        uid_map.insert(src.uid(), (user.uid(), user_id.clone()));
-        plan.users.push(UserStep {
-            action,
-            user,
-            user_id,
-            changes,
-            notes,
-        });
-    }
-    if !problems.is_empty() {
-        return Err(Failure::usage(format!(
-            "the backup cannot be restored to this device: {}",
-            problems.join("; ")
-        ))
-        .hint("nothing was changed on the device"));
-    }
-    plan.kept = current
-        .iter()
-        .filter(|u| !matched.contains(&u.uid()))
-        .count();
-    for t in &backup.templates {
-        let Some((uid, user_id)) = uid_map.get(&t.uid) else {
-            continue;
-        };
-        let template = Template {
-            uid: *uid,
-            ..t.clone()
-        };
-        let action = match current_templates
-            .iter()
-            .find(|c| c.uid == *uid && c.finger == t.finger)
-        {
-            None => Action::Add,
-            Some(c) if c.flag == template.flag && c.data == template.data => Action::Unchanged,
-            Some(_) => Action::Update,
-        };
-        plan.templates.push(TemplateStep {
-            action,
-            template,
-            user_id: user_id.clone(),
-        });
-    }
-    Ok(plan)
+    restore::plan(
+        Tables {
+            users: &backup.users,
+            templates: &backup.templates,
+            encoding: backup.encoding,
+        },
+        Tables {
+            users: current,
+            templates: current_templates,
+            encoding: enc,
+        },
+        layout,
+    )
+    .map_err(|e| Failure::usage(e.to_string()).hint("nothing was changed on the device"))
 }
 
 #[cfg(test)]
@@ -640,64 +428,6 @@ mod tests {
         u.set_name(name, enc, Overflow::Error).unwrap();
         u.set_password(pin).unwrap();
         u
-    }
-
-    fn loaded(users: Vec<User>, layout: UserLayout) -> Loaded {
-        Loaded {
-            layout,
-            encoding: TextEncoding::Utf8,
-            users,
-            templates: Vec::new(),
-            serial: None,
-        }
-    }
-
-    #[test]
-    fn plan_matches_by_user_id_and_keeps_target_uid() {
-        let l = UserLayout::Extended72;
-        let enc = TextEncoding::Utf8;
-        let b = loaded(
-            vec![
-                user(l, 1, "10", "Ana", "1234"),
-                user(l, 2, "20", "Bo", ""),
-                user(l, 3, "30", "Cy", ""),
-            ],
-            l,
-        );
-        let current = vec![
-            user(l, 7, "10", "Ana", "1234"),
-            user(l, 2, "20", "Bob", ""),
-            user(l, 3, "99", "X", ""),
-        ];
-        let p = plan(&b, l, enc, &current, &[]).unwrap();
-        assert_eq!(p.users[0].action, Action::Unchanged);
-        assert_eq!(p.users[0].user.uid(), 7);
-        assert_eq!(p.users[1].action, Action::Update);
-        assert_eq!(p.users[1].changes, vec!["name"]);
-        assert_eq!(p.users[2].action, Action::Add);
-        assert_ne!(p.users[2].user.uid(), 3, "uid 3 is taken on the device");
-        assert_eq!(p.kept, 1);
-    }
-
-    #[test]
-    fn conversion_to_small_layout_refuses_long_pin() {
-        let b = loaded(
-            vec![user(UserLayout::Extended72, 1, "5", "Ana", "12345678")],
-            UserLayout::Extended72,
-        );
-        let e = plan(&b, UserLayout::Compact28, TextEncoding::Utf8, &[], &[]).unwrap_err();
-        assert!(e.message.contains("PIN"), "{}", e.message);
-    }
-
-    #[test]
-    fn conversion_shortens_names_with_a_note() {
-        let b = loaded(
-            vec![user(UserLayout::Extended72, 1, "5", "Alexandrina", "1")],
-            UserLayout::Extended72,
-        );
-        let p = plan(&b, UserLayout::Compact28, TextEncoding::Utf8, &[], &[]).unwrap();
-        assert_eq!(p.users[0].user.name(TextEncoding::Utf8), "Alexandr");
-        assert_eq!(p.users[0].notes.len(), 1);
     }
 
     #[test]
@@ -724,5 +454,24 @@ mod tests {
                 .card(),
             9
         );
+    }
+
+    #[test]
+    fn a_backup_that_cannot_be_restored_is_a_usage_failure() {
+        let b = Loaded {
+            layout: UserLayout::Extended72,
+            encoding: TextEncoding::Utf8,
+            users: vec![user(UserLayout::Extended72, 1, "5", "Ana", "12345678")],
+            templates: Vec::new(),
+            serial: None,
+        };
+        let e = plan(&b, UserLayout::Compact28, TextEncoding::Utf8, &[], &[]).unwrap_err();
+        assert_eq!(
+            e.message,
+            "the backup cannot be restored to this device: user \"5\": its PIN has more than 5 \
+             digits, the most this device stores"
+        );
+        assert!(!e.message.contains("12345678"));
+        assert_eq!(e.hint.as_deref(), Some("nothing was changed on the device"));
     }
 }

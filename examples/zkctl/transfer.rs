@@ -3,13 +3,14 @@
 //! also when it stops half way.
 
 use crate::Ctx;
-use crate::backup::{self, Action, Plan};
+use crate::backup;
 use crate::fail::Failure;
 use crate::view::shown;
 use serde_json::{Value, json};
 use std::path::Path;
 use zkproto::terminal::client::{Client, Error as ClientError};
 use zkproto::terminal::record::user::UserLayout;
+use zkproto::terminal::restore::{Action, Plan};
 
 // ---------------------------------------------------------------- backup
 
@@ -369,7 +370,8 @@ impl Report<'_> {
             .map(|(i, s)| {
                 json!({
                     "action": s.action.name(), "user_id": s.user_id, "uid": s.user.uid(),
-                    "name": s.user.name(enc), "changes": s.changes, "notes": s.notes,
+                    "name": s.user.name(enc), "changes": s.changes,
+                    "notes": s.notes.iter().map(ToString::to_string).collect::<Vec<_>>(),
                     "applied": self.applied.user(i),
                 })
             })

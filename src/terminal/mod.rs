@@ -16,9 +16,11 @@
 //! * [`session`]: the client's sans-IO session (reply matching, bulk reads);
 //! * `client` (feature `client`): the async tokio client, TCP and UDP;
 //! * `sim` (feature `simulator`): a stateful device simulator and its server;
-//! * [`trace`]: one-line frame dumps for debugging, secrets redacted.
+//! * [`trace`]: one-line frame dumps for debugging, secrets redacted;
+//! * [`restore`]: restoring a backup — the uid rule, record conversion
+//!   between layouts, field diffs and the restore plan.
 //!
-//! Everything up to `codec` and `session` performs no I/O and reads no clock;
+//! Everything up to `codec` and `session`, and [`restore`], performs no I/O and reads no clock;
 //! the wire layer is checked with `clippy::indexing_slicing` so no wire data
 //! can index out of bounds.
 
@@ -43,6 +45,8 @@ pub mod packet;
 pub mod record;
 #[cfg_attr(not(test), warn(clippy::indexing_slicing))]
 pub mod request;
+#[cfg_attr(not(test), warn(clippy::indexing_slicing))]
+pub mod restore;
 #[cfg_attr(not(test), warn(clippy::indexing_slicing))]
 pub mod sequence;
 pub mod session;

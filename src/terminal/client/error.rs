@@ -110,6 +110,16 @@ pub enum Error {
         /// The uids carrying it.
         uids: Vec<u16>,
     },
+    /// A table has no room for one more record: for users, every uid from
+    /// [`FIRST_UID`](crate::terminal::restore::FIRST_UID) to
+    /// [`LAST_UID`](crate::terminal::restore::LAST_UID) is taken. Nothing
+    /// was written; delete records (e.g. users no longer needed) and try
+    /// again.
+    #[error("the device's {table} table is full (no free uid left): delete some and try again")]
+    TableFull {
+        /// `"user"`.
+        table: &'static str,
+    },
     /// The terminal acknowledged a write, but reading back showed it was
     /// not applied as sent. The firmware probably does not support the
     /// value (a PIN or name too long for it, say); do not retry blindly.

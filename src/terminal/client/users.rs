@@ -6,10 +6,11 @@ use crate::terminal::record::bulk::{BulkRead, split_table};
 use crate::terminal::record::text::Overflow;
 use crate::terminal::record::user::{Privilege, User, UserLayout, parse_users};
 use crate::terminal::request::Request;
+use crate::terminal::restore::{changed_fields, free_uid};
 use core::fmt;
 
 /// A user to create with [`Client::add_user`]; the uid is chosen by the
-/// client (the lowest free one).
+/// client (the lowest free one, by [`free_uid`](crate::terminal::restore::free_uid)).
 ///
 /// ```
 /// use zkproto::terminal::client::NewUser;
@@ -142,46 +143,6 @@ impl NewUser {
     }
 }
 
-/// Names of the fields whose bytes differ between two records of one
-/// layout (never their values: passwords must not reach logs).
-fn differing_fields(a: &User, b: &User) -> Vec<&'static str> {
-    let mut out = Vec::new();
-    if a.layout() != b.layout() {
-        out.push("layout");
-        return out;
-    }
-    if a.uid() != b.uid() {
-        out.push("uid");
-    }
-    if a.privilege() != b.privilege() {
-        out.push("privilege");
-    }
-    if a.password(crate::terminal::record::TextEncoding::Utf8)
-        != b.password(crate::terminal::record::TextEncoding::Utf8)
-    {
-        out.push("password");
-    }
-    if a.name_raw() != b.name_raw() {
-        out.push("name");
-    }
-    if a.card() != b.card() {
-        out.push("card");
-    }
-    if a.group() != b.group() {
-        out.push("group");
-    }
-    if a.timezones() != b.timezones() {
-        out.push("timezones");
-    }
-    if a.user_id_raw() != b.user_id_raw() {
-        out.push("user id");
-    }
-    if out.is_empty() {
-        out.push("bytes after a NUL");
-    }
-    out
-}
-
 /// Checks the table read back after writing `written` over `original`:
 /// the written record must be there byte for byte; when it is not, and
 /// another user's record changed instead, that is reported.
@@ -224,7 +185,7 @@ fn compare_after_write(
             None => format!("{what}: uid {uid} is missing after the write"),
             Some(g) => format!(
                 "{what}: uid {uid} differs in {}",
-                differing_fields(written, g).join(", ")
+                changed_fields(written, g).join(", ")
             ),
         },
     })
@@ -305,7 +266,7 @@ impl Client {
                 what: format!(
                     "{what}: uid {} differs in {}",
                     expected.uid(),
-                    differing_fields(expected, &got).join(", ")
+                    changed_fields(expected, &got).join(", ")
                 ),
             });
         }
@@ -330,7 +291,9 @@ impl Client {
         self.read_back(user, "put_user").await
     }
 
-    /// Creates a user with the lowest free uid. A user id already present
+    /// Creates a user with the lowest free uid (1 to 65534, see
+    /// [`free_uid`](crate::terminal::restore::free_uid)); a table with none
+    /// left is [`Error::TableFull`]. A user id already present
     /// is refused with [`Error::DuplicateUserId`]. The record layout is the
     /// one of the device's user table; with an empty table, 72 bytes is
     /// tried first, then 28 (§6.1).
@@ -356,22 +319,8 @@ impl Client {
                 uids: same,
             });
         }
-        let mut used: Vec<u16> = users.iter().map(User::uid).collect();
-        used.sort_unstable();
-        let mut uid: u16 = 1;
-        for u in used {
-            if u == uid {
-                uid = uid
-                    .checked_add(1)
-                    .filter(|&n| n < u16::MAX)
-                    .ok_or(Error::Encode(EncodeError::OutOfRange {
-                        field: "uid",
-                        reason: "every uid from 1 to 65534 is taken (the user table is full)",
-                    }))?;
-            } else if u > uid {
-                break;
-            }
-        }
+        let uid = free_uid(users.iter().map(User::uid), None)
+            .ok_or(Error::TableFull { table: "user" })?;
         let layouts: Vec<UserLayout> = match (users.first(), self.user_layout) {
             (Some(u), _) => vec![u.layout()],
             (None, Some(l)) => vec![l],
