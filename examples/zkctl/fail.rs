@@ -180,6 +180,10 @@ impl Failure {
                 "user id {user_id:?} is already used on the device (uid {uids:?})"
             ))
             .hint("choose another user id, or change the existing user"),
+            ClientError::TableFull { table } => Failure::refused(format!(
+                "the device's {table} table is full: every uid from 1 to 65534 is taken"
+            ))
+            .hint("delete users that are no longer needed (`zkctl users delete ID`), then try again"),
             ClientError::WriteNotApplied { what } => Failure::refused(format!(
                 "the device accepted the change but reading it back shows otherwise ({what})"
             ))
