@@ -825,7 +825,7 @@ async fn attendance(
     let records: Vec<RtEvent> = rows
         .iter()
         .filter(|t| since.is_none_or(|s| t.time >= s))
-        .map(RtEvent::from)
+        .copied()
         .collect();
     let mut out = String::new();
     if args.csv {

@@ -201,7 +201,8 @@ wire_enum! {
     }
 }
 
-/// One event record.
+/// One event record: from the real-time log, or stored in the `transaction`
+/// table ([`TransactionRow`](crate::panel::table::TransactionRow) is this type).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct RtEvent {

@@ -6,7 +6,6 @@ use super::{Client, Error, Options, RtLogFormat, now};
 use crate::net::{Backoff, Outage, Reconnect};
 use crate::panel::command::{Command, ErrorCode};
 use crate::panel::rtlog::{DOORS, DoorStatus, RtEvent, RtRecord, TextRecord, TextStatus};
-use crate::panel::table::TransactionRow;
 use futures_core::Stream;
 use futures_util::stream::BoxStream;
 use std::collections::VecDeque;
@@ -46,35 +45,6 @@ fn same_state(a: &DoorStatus, b: &DoorStatus) -> bool {
     a.alarms == b.alarms
         && a.relay == b.relay
         && a.sensor_bytes.map(|s| s & 0x0f) == b.sensor_bytes.map(|s| s & 0x0f)
-}
-
-/// A stored transaction as the real-time event it was: the same fields,
-/// so back-filled and live events print and compare alike.
-///
-/// ```
-/// use zkproto::panel::rtlog::{EventCode, InOutState, RtEvent, VerifyMode};
-/// use zkproto::panel::table::TransactionRow;
-/// use zkproto::panel::PanelTime;
-/// let t = TransactionRow {
-///     card_no: 7, pin: 42, verify: VerifyMode::from(1), door: 2,
-///     event: EventCode::from(0), in_out: InOutState::from(0), time: PanelTime::MIN,
-/// };
-/// let e = RtEvent::from(&t);
-/// assert_eq!((e.card_no, e.pin, e.door, e.time), (7, 42, 2, PanelTime::MIN));
-/// assert_eq!((e.verify, e.event, e.in_out), (t.verify, t.event, t.in_out));
-/// ```
-impl From<&TransactionRow> for RtEvent {
-    fn from(t: &TransactionRow) -> RtEvent {
-        RtEvent {
-            card_no: t.card_no,
-            pin: t.pin,
-            verify: t.verify,
-            door: t.door,
-            event: t.event,
-            in_out: t.in_out,
-            time: t.time,
-        }
-    }
 }
 
 impl Client {
@@ -434,12 +404,12 @@ impl Supervisor {
                 }
                 let rows = c.transactions().await?;
                 let candidates: Vec<RtEvent> = if count > mark {
-                    rows.iter().skip(mark as usize).map(RtEvent::from).collect()
+                    rows.iter().skip(mark as usize).copied().collect()
                 } else {
                     // The table shrank (cleared or rotated): fall back to time.
                     let since = self.last_time;
                     rows.iter()
-                        .map(RtEvent::from)
+                        .copied()
                         .filter(|e| since.is_none_or(|t| e.time >= t))
                         .collect()
                 };

@@ -189,17 +189,7 @@ impl Device {
     }
 
     fn sensor_event(&mut self, now: Instant, door: u8, event: EventCode) {
-        self.event(
-            now,
-            RtEventParts {
-                card_no: 0,
-                pin: 0,
-                verify: VerifyMode::System,
-                door,
-                event,
-                in_out: InOutState::None,
-            },
-        );
+        self.system_event(now, door, event);
     }
 
     /// The exit button of `door` is pressed: event 202 and the lock opens

@@ -5,7 +5,7 @@ use super::codec::{RowSet, Value};
 use super::request::GetDataRequest;
 use super::structure::TableDescriptor;
 use crate::panel::error::{DecodeError, TableError};
-use crate::panel::rtlog::{EventCode, InOutState, VerifyMode};
+use crate::panel::rtlog::{EventCode, InOutState, RtEvent, VerifyMode};
 use crate::panel::time::{PanelTime, TimeSpan};
 use core::fmt;
 
@@ -303,25 +303,9 @@ impl TableRow for UserAuthorizeRow {
     }
 }
 
-/// A row of the `transaction` table (the stored access log, §5.7).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct TransactionRow {
-    /// Card number.
-    pub card_no: u32,
-    /// User id.
-    pub pin: u32,
-    /// Verify mode.
-    pub verify: VerifyMode,
-    /// Door (or port) number.
-    pub door: u8,
-    /// Event type.
-    pub event: EventCode,
-    /// Entry / exit.
-    pub in_out: InOutState,
-    /// Time of the event.
-    pub time: PanelTime,
-}
+/// A row of the `transaction` table (the stored access log, §5.7): the
+/// same record as a real-time log event ([`RtEvent`]), stored.
+pub type TransactionRow = RtEvent;
 
 impl TableRow for TransactionRow {
     const TABLE: &'static str = "transaction";

@@ -133,20 +133,14 @@ impl Device {
         }
         self.queue.push_back(ev);
         self.event_index = self.event_index.wrapping_add(1);
-        let row = TransactionRow {
-            card_no: e.card_no,
-            pin: e.pin,
-            verify: e.verify,
-            door: e.door,
-            event: e.event,
-            in_out: e.in_out,
-            time,
-        };
+        // The stored row is the same record (TransactionRow = RtEvent).
+        let row: TransactionRow = ev;
         self.state.append_typed(&row);
         row
     }
 
-    pub(super) fn system_event(
+    /// A device event (no card, no user): a sensor, a button, an alarm.
+    pub(crate) fn system_event(
         &mut self,
         at: Instant,
         door: u8,
