@@ -121,8 +121,8 @@ pub struct Outage {
     pub attempts: u32,
 }
 
-/// The connection state of a supervised stream. See the
-/// [module documentation](self).
+/// The connection state of a supervised stream: when to try again, and
+/// the gap and attempts of an outage once it is over.
 #[derive(Clone, Debug)]
 pub struct Reconnect {
     policy: Backoff,

@@ -292,7 +292,7 @@ impl Client {
     }
 
     /// Creates a user with the lowest free uid (1 to 65534, see
-    /// [`free_uid`](crate::terminal::restore::free_uid)); a table with none
+    /// [`free_uid`]); a table with none
     /// left is [`Error::TableFull`]. A user id already present
     /// is refused with [`Error::DuplicateUserId`]. The record layout is the
     /// one of the device's user table; with an empty table, 72 bytes is

@@ -109,7 +109,9 @@ pub struct BulkOutput {
     pub size_announced: bool,
 }
 
-/// One bulk read with its budget; see the [module docs](self).
+/// One bulk read with its budget: [`poll`](Self::poll) for what to send,
+/// [`handle`](Self::handle) what arrived, wait until
+/// [`deadline`](Self::deadline).
 #[derive(Clone, Debug)]
 pub struct BulkTransfer {
     reader: BulkReader,
