@@ -539,4 +539,14 @@ mod tests {
         first_chunk_at(&mut t, &buffer, t0 + allowance - SEC);
         assert_eq!(t.deadline(), t0 + allowance);
     }
+
+    #[test]
+    fn ending_early_is_reported_once_and_ends_the_transfer() {
+        let t0 = Instant::now();
+        let mut t = announced(b"\x08\0\0\0abcdefgh", t0);
+        assert!(matches!(t.poll().unwrap(), BulkAction::Send(_)));
+        assert!(t.finish_early(), "it was running");
+        assert!(!t.finish_early(), "already over");
+        assert_eq!(t.poll().unwrap(), BulkAction::Done);
+    }
 }
