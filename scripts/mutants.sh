@@ -199,6 +199,12 @@ if [ "$doc" = 1 ] && [ -s "$missed_file" ]; then
     re+=(-F "^$(printf '%s' "$name" | sed 's/[][\\.^$*+?(){}|]/\\&/g')\$")
   done <"$missed_file"
   mkdir -p "$out/doc"
+  # The survivors are named by file:line:column; if the sources changed since
+  # pass 1 the names no longer match, and an empty pass 2 would look like
+  # every survivor was caught. Refuse that.
+  found=$(cargo mutants --list "${file_args[@]}" "${re[@]}" 2>/dev/null | grep -c . || true)
+  [ "$found" -eq "$(wc -l <"$missed_file")" ] ||
+    die "pass 2 finds $found of the $(wc -l <"$missed_file") survivors: the sources changed during the run; run again on an unchanged tree"
   set +e
   cargo mutants -j "$jobs" "${FEATURES[@]}" "${file_args[@]}" "${re[@]}" -o "$out/doc" \
     -- --doc -- "${DOC_SKIP[@]}"

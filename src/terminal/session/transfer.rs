@@ -549,4 +549,29 @@ mod tests {
         assert!(!t.finish_early(), "already over");
         assert_eq!(t.poll().unwrap(), BulkAction::Done);
     }
+
+    #[test]
+    fn a_chunk_has_started_once_part_of_it_arrived() {
+        let t0 = Instant::now();
+        let buffer = b"\x08\0\0\0abcdefgh";
+        let mut t = announced(buffer, t0);
+        assert!(matches!(t.poll().unwrap(), BulkAction::Send(_)));
+        assert!(!t.chunk_started(), "nothing of the chunk yet");
+        let prep = PrepareData {
+            len: 4,
+            packet_size: None,
+        }
+        .encode();
+        t.handle(
+            BulkInput::Reply(&Packet::new(ReplyCode::PrepareData, 1, 2, prep)),
+            t0,
+        )
+        .unwrap();
+        t.handle(
+            BulkInput::Reply(&Packet::new(ReplyCode::Data, 0, 2, &buffer[..2])),
+            t0,
+        )
+        .unwrap();
+        assert!(t.chunk_started(), "two of its four bytes arrived");
+    }
 }
