@@ -1,0 +1,592 @@
+//! Golden vectors of the push protocol (push §6), read from
+//! tests/vectors/push/ (see its README for provenance): each request is
+//! parsed to its documented meaning, each reply and command is rebuilt to
+//! the same bytes.
+
+use zkproto::panel::PanelTime;
+use zkproto::panel::time::TimeSpan;
+use zkproto::push::access::RtLog;
+use zkproto::push::command::{
+    AccessUser, Command, CommandId, ControlDevice, command_line, command_list, parse_command_list,
+};
+use zkproto::push::config::{LineEnding, TokenSeparator, UserKeys};
+use zkproto::push::devicecmd::{CommandResult, parse_results};
+use zkproto::push::operlog::{OperRecord, UserInfo};
+use zkproto::push::reply::{self, HttpDate, OptionBlock};
+use zkproto::push::{Config, Dialect, Endpoint, Message, PushVersion, Request, TableBody};
+
+fn vector(name: &str) -> Vec<u8> {
+    let path = format!("{}/tests/vectors/push/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn text(name: &str) -> String {
+    String::from_utf8(vector(name)).unwrap()
+}
+
+/// Splits a raw request into (method, path, query, headers, body).
+fn http(name: &str) -> (String, String, String, Vec<String>, Vec<u8>) {
+    let raw = vector(name);
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = std::str::from_utf8(&raw[..end]).unwrap();
+    let mut lines = head.split("\r\n");
+    let mut first = lines.next().unwrap().split(' ');
+    let method = first.next().unwrap().to_owned();
+    let target = first.next().unwrap();
+    assert_eq!(first.next(), Some("HTTP/1.1"));
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let headers = lines.map(str::to_owned).collect();
+    (
+        method,
+        path.into(),
+        query.into(),
+        headers,
+        raw[end + 4..].to_vec(),
+    )
+}
+
+fn parse_http(name: &str) -> Request {
+    let (_, path, query, _, body) = http(name);
+    Request::parse(&path, &query, &body, &Config::default()).unwrap()
+}
+
+fn post(path: &str, query: &str, body: &[u8]) -> Request {
+    Request::parse(path, query, body, &Config::default()).unwrap()
+}
+
+fn upload(r: &Request) -> &TableBody {
+    match &r.message {
+        Message::Upload(u) => &u.body,
+        m => panic!("not an upload: {m:?}"),
+    }
+}
+
+fn ack(r: &Request) -> String {
+    reply::ack(&r.message, &Config::default()).unwrap().unwrap()
+}
+
+fn t(s: &str) -> PanelTime {
+    PanelTime::parse_text(s).unwrap()
+}
+
+/// Every line of the block ends with LF; the stored vector has none after the last.
+fn block_eq(built: String, name: &str) {
+    assert_eq!(built.strip_suffix('\n').unwrap(), text(name), "{name}");
+}
+
+#[test]
+fn v01_handshake_2x() {
+    let (method, _, _, headers, _) = http("01_handshake_2x.http");
+    assert_eq!(method, "GET");
+    assert!(headers.contains(&"User-Agent: iClock Proxy/1.09".to_owned()));
+    let r = parse_http("01_handshake_2x.http");
+    assert_eq!(
+        (r.sn.as_str(), r.endpoint),
+        ("0316144680030", Endpoint::Cdata)
+    );
+    assert_eq!(r.dialect, Some(Dialect::Attendance));
+    let Message::Handshake(h) = &r.message else {
+        panic!("{r:?}")
+    };
+    assert_eq!(h.push_version, PushVersion::ATTENDANCE_DEFAULT);
+    assert!(!h.push_version_assumed && !h.push_options);
+    assert_eq!(h.language, Some(83));
+    assert_eq!(
+        h.comm_key.as_deref(),
+        Some("4a9594af164f2b9779b59e8554b5df26")
+    );
+    assert_eq!(reply::ack(&r.message, &Config::default()).unwrap(), None);
+    let tokens = [
+        "AttLog",
+        "OpLog",
+        "AttPhoto",
+        "EnrollUser",
+        "ChgUser",
+        "EnrollFP",
+        "ChgFP",
+        "UserPic",
+    ];
+    let block = OptionBlock::attendance(&r.sn)
+        .and_then(|b| b.set("ATTLOGStamp", "None"))
+        .and_then(|b| b.set("OPERLOGStamp", 9999))
+        .and_then(|b| b.set("ATTPHOTOStamp", "None"))
+        .and_then(|b| b.set("ErrorDelay", 30))
+        .and_then(|b| b.set("Delay", 10))
+        .and_then(|b| b.set("TransTimes", "00:00;14:05"))
+        .and_then(|b| b.set("TransInterval", 1))
+        .and_then(|b| b.trans_flag(&tokens, TokenSeparator::Tab))
+        .and_then(|b| b.set("TimeZone", 8))
+        .and_then(|b| b.set("Realtime", 1))
+        .and_then(|b| b.set("Encrypt", "None"))
+        .unwrap();
+    block_eq(block.encode(LineEnding::Lf), "01_handshake_2x.reply");
+    assert_eq!(
+        HttpDate(1_435_906_381).to_string(),
+        "Fri, 03 Jul 2015 06:53:01 GMT"
+    );
+}
+
+#[test]
+fn v02_rich_reply_2x() {
+    let tokens = "AttLog OpLog AttPhoto EnrollFP EnrollUser FPImag ChgUser ChgFP FACE UserPic FVEIN BioPhoto";
+    let tokens: Vec<&str> = tokens.split(' ').collect();
+    let mut b = OptionBlock::attendance("<SN>")
+        .unwrap()
+        .trans_flag(&tokens, TokenSeparator::Tab)
+        .unwrap();
+    for line in text("02_rich_reply_2x.reply").lines().skip(2) {
+        let (k, v) = line.split_once('=').unwrap();
+        b = b.set(k, v).unwrap();
+    }
+    block_eq(b.encode(LineEnding::Lf), "02_rich_reply_2x.reply");
+    let spaced = OptionBlock::params()
+        .trans_flag(&tokens[..2], TokenSeparator::Space)
+        .unwrap();
+    assert_eq!(
+        spaced.encode(LineEnding::Lf),
+        "TransFlag=TransData AttLog OpLog\n"
+    );
+}
+
+#[test]
+fn v03_attlog_three_crlf() {
+    let r = parse_http("03_attlog_three_crlf.http");
+    let TableBody::AttLog(b) = upload(&r) else {
+        panic!()
+    };
+    assert!(b.skipped.is_empty());
+    let pins: Vec<_> = b.records.iter().map(|a| a.pin.as_str()).collect();
+    assert_eq!(pins, ["1", "1", "4"]);
+    assert_eq!(b.records[1].time, t("2024-07-28 10:41:21"));
+    assert_eq!((b.records[2].status, b.records[2].verify), (0, 1));
+    assert_eq!(b.records[0].rest, ["0", "0"]);
+    let Message::Upload(u) = &r.message else {
+        panic!()
+    };
+    assert_eq!(u.stamp.as_deref(), Some("9999"));
+    assert_eq!(r.dialect, Some(Dialect::Attendance));
+    assert_eq!(ack(&r), "OK:3");
+}
+
+#[test]
+fn v04_attlog_ten_fields() {
+    let r = parse_http("04_attlog_ten_fields.http");
+    let TableBody::AttLog(b) = upload(&r) else {
+        panic!()
+    };
+    let a = &b.records[0];
+    assert_eq!((a.pin.as_str(), a.status, a.verify), ("2", 1, 15));
+    assert_eq!(a.workcode, "");
+    assert_eq!(a.rest, ["0", "0", "", "", "43"]);
+    assert_eq!(a.to_line(), "2\t2022-07-12 16:00:20\t1\t15\t\t0\t0\t\t\t43");
+}
+
+#[test]
+fn v05_attlog_raw() {
+    let (method, _, _, headers, _) = http("05_attlog_raw.http");
+    assert_eq!((method.as_str(), headers.len()), ("POST", 4));
+    let r = parse_http("05_attlog_raw.http");
+    assert_eq!(r.sn, "0782232260009");
+    let TableBody::AttLog(b) = upload(&r) else {
+        panic!()
+    };
+    let a = &b.records[0];
+    assert_eq!((a.status, a.verify, a.workcode.as_str()), (255, 15, "0"));
+    assert_eq!(a.rest, ["0", "0", "255", "0", "0"]);
+}
+
+#[test]
+fn v06_operlog_mix() {
+    let r = post(
+        "/iclock/cdata",
+        "SN=BOCK200961014&table=OPERLOG&Stamp=9999",
+        &vector("06_operlog_mix.body"),
+    );
+    let TableBody::OperLog { table, records } = upload(&r) else {
+        panic!()
+    };
+    assert_eq!((*table, records.records.len()), ("OPERLOG", 5));
+    let codes: Vec<u16> = records
+        .records
+        .iter()
+        .filter_map(|r| match r {
+            OperRecord::OpLog(o) => Some(o.code),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(codes, [13, 5, 30, 6]);
+    let OperRecord::OpLog(op) = &records.records[3] else {
+        panic!()
+    };
+    assert_eq!(op.time, t("2024-06-13 12:55:41"));
+    assert_eq!(op.objects, ["1", "0", "0", "906"].map(String::from));
+    let OperRecord::Fp(fp) = &records.records[4] else {
+        panic!()
+    };
+    assert_eq!(
+        (fp.pin.as_str(), fp.fid, fp.valid, fp.template.as_str()),
+        ("1", 0, 1, "…")
+    );
+    assert_eq!(ack(&r), "OK:5");
+}
+
+#[test]
+fn v07_user_record_on_either_table() {
+    for table in ["USERINFO", "OPERLOG"] {
+        let r = post(
+            "/iclock/cdata",
+            &format!("SN=X1&table={table}"),
+            &vector("07_user_record.body"),
+        );
+        let TableBody::OperLog { records, .. } = upload(&r) else {
+            panic!()
+        };
+        let OperRecord::User(u) = &records.records[0] else {
+            panic!()
+        };
+        assert_eq!((u.pin.as_str(), u.name.as_str()), ("2", "Johny Deep"));
+        assert_eq!((u.privilege, u.group.as_str()), (0, "1"));
+        assert_eq!(u.time_zones, "0000000100000000");
+        assert_eq!(u.verify, "0");
+        assert_eq!(u.extra.get("StartDatetime"), Some("0"));
+        assert_eq!(u.extra.0.len(), 3);
+    }
+}
+
+#[test]
+fn v08_getrequest_info() {
+    let r = parse_http("08_getrequest_info.http");
+    assert_eq!((r.endpoint, r.dialect), (Endpoint::GetRequest, None));
+    let Message::Poll(Some(info)) = &r.message else {
+        panic!()
+    };
+    assert_eq!(info.firmware(), Some("Ver 2.0.12-20150625"));
+    assert_eq!((info.users(), info.ip()), (Some(0), Some("192.168.16.27")));
+    assert_eq!(info.0.len(), 10);
+}
+
+#[test]
+fn v09_poll_mb160() {
+    let (_, _, _, headers, _) = http("09_poll_mb160.http");
+    assert!(headers.contains(&"Accept-Encoding: gzip".to_owned()));
+    let r = parse_http("09_poll_mb160.http");
+    assert_eq!(r.sn, "SPK7240100098");
+    assert_eq!(r.message, Message::Poll(None));
+    assert_eq!(reply::ack(&r.message, &Config::default()).unwrap(), None);
+    assert_eq!(command_list(&[], &Config::default()).unwrap(), reply::OK);
+}
+
+#[test]
+fn v10_commands_and_batched_results() {
+    let long = Config {
+        user_keys: UserKeys::Long,
+        ..Config::default()
+    };
+    let user = UserInfo {
+        pin: "1001".into(),
+        name: "John Doe".into(),
+        card: "12345678".into(),
+        group: "".into(),
+        ..UserInfo::default()
+    };
+    let cmds = [
+        (CommandId::from(1), Command::Info),
+        (CommandId::from(2), Command::Check),
+        (CommandId::from(3), Command::UpdateUser(user)),
+    ];
+    let built = command_list(&cmds, &long).unwrap();
+    // The device accepted the record without Grp; the encoder sends the default group.
+    assert_eq!(built.replace("\tGrp=1", ""), text("10_commands.reply"));
+    let parsed = parse_command_list(&text("10_commands.reply"));
+    assert_eq!(parsed.len(), 3);
+    assert_eq!(parsed[2].0, "3");
+    assert!(
+        parsed[2]
+            .1
+            .starts_with("DATA UPDATE USERINFO PIN=1001\tName=John Doe")
+    );
+
+    let r = post(
+        "/iclock/devicecmd",
+        "SN=V5L",
+        &vector("10_devicecmd_batched.body"),
+    );
+    let Message::Results(res) = &r.message else {
+        panic!()
+    };
+    let summary: Vec<_> = res
+        .iter()
+        .map(|r| (r.id.as_str(), r.code, r.cmd.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        [("1", 0, "DATA"), ("2", 0, "DATA"), ("3", 0, "CHECK")]
+    );
+    assert_eq!(ack(&r), "OK");
+}
+
+#[test]
+fn v11_shell_result() {
+    let res = parse_results(&text("11_devicecmd_shell.body")).unwrap();
+    assert_eq!(
+        res,
+        [CommandResult {
+            id: "32".into(),
+            code: 0,
+            cmd: "Shell".into(),
+            extra: zkproto::push::body::Fields(vec![(
+                "Content".into(),
+                "Tue Mar 24 16:12:26 GMT 2026".into()
+            )]),
+        }]
+    );
+}
+
+#[test]
+fn v12_alphanumeric_ids() {
+    let res = parse_results(&text("12_devicecmd_alnum_ids.body")).unwrap();
+    let ids: Vec<_> = res.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["info8487", "info8488", "info8489", "info7464", "fp7464"]
+    );
+    assert!(res.iter().all(|r| r.ok() && r.cmd == "DATA"));
+    for id in ids {
+        assert!(CommandId::new(id).is_ok());
+    }
+}
+
+#[test]
+fn v13_access_init_registry_push() {
+    let r = parse_http("13_init_3x.http");
+    assert_eq!(r.dialect, Some(Dialect::Access));
+    let Message::Handshake(h) = &r.message else {
+        panic!()
+    };
+    assert_eq!(h.push_version, PushVersion::ACCESS_DEFAULT);
+    assert_eq!(reply::OK.as_bytes(), vector("13_init_3x.reply"));
+    assert_eq!(
+        HttpDate(1_483_928_419).to_string(),
+        "Mon, 09 Jan 2017 02:20:19 GMT"
+    );
+
+    let r = post(
+        "/iclock/registry",
+        "SN=3383154200002",
+        &vector("13_registry_3x.body"),
+    );
+    assert_eq!(r.dialect, Some(Dialect::Access));
+    let Message::Registry(caps) = &r.message else {
+        panic!()
+    };
+    assert_eq!(caps.get("DeviceType"), Some("acc"));
+    assert_eq!(caps.get("~DeviceName"), Some("F20/M"));
+    assert_eq!(caps.get("FirmVer"), Some("Ver 8.0.1.3-20151229"));
+    assert_eq!(caps.get("LockCount"), Some("1"));
+    assert_eq!(caps.get("ReaderCount"), Some("2,…"));
+    assert_eq!(caps.get("authKey"), Some("dassas"));
+    assert_eq!(
+        reply::registry_code("Uy47fxftP3").unwrap().as_bytes(),
+        vector("13_registry_3x.reply")
+    );
+
+    let r = post("/iclock/push", "SN=3383154200002", b"");
+    assert_eq!(r.message, Message::PushParams);
+    let mut b = OptionBlock::params();
+    for line in text("13_push_3x.reply").lines() {
+        let (k, v) = line.split_once('=').unwrap();
+        b = b.set(k, v).unwrap();
+    }
+    block_eq(b.encode(LineEnding::Lf), "13_push_3x.reply");
+}
+
+#[test]
+fn v14_rtlog() {
+    let r = post(
+        "/iclock/cdata",
+        "SN=3383154200002&table=rtlog",
+        &vector("14_rtlog_spec.body"),
+    );
+    assert_eq!(r.dialect, Some(Dialect::Access));
+    let TableBody::RtLog(b) = upload(&r) else {
+        panic!()
+    };
+    let e = &b.records[0];
+    assert_eq!(e.time, t("2017-01-10 11:49:32"));
+    assert_eq!((e.pin.as_str(), e.card.as_str(), e.door), ("0", "0", 1));
+    assert_eq!(
+        (e.event, e.in_out, e.verify.as_str(), e.index),
+        (27, 1, "0", 21)
+    );
+    assert!(e.extra.0.is_empty());
+    assert_eq!(ack(&r), "OK");
+
+    let s = RtLog::parse(&text("14_rtlog_senseface.body")).unwrap();
+    assert_eq!(
+        (s.pin.as_str(), s.event, s.verify.as_str(), s.index),
+        ("2", 3, "15", 140)
+    );
+    assert_eq!(s.extra.0.len(), 5);
+    assert_eq!(s.extra.get("convtemperature"), Some("0"));
+}
+
+#[test]
+fn v15_rtstate() {
+    let r = post(
+        "/iclock/cdata",
+        "SN=3383154200002&table=rtstate",
+        &vector("15_rtstate_spec.body"),
+    );
+    let TableBody::RtState(b) = upload(&r) else {
+        panic!()
+    };
+    let s = &b.records[0];
+    assert_eq!(s.time, t("2017-01-10 15:42:40"));
+    assert_eq!((s.sensor.as_str(), s.relay.as_str()), ("00", "00"));
+    assert_eq!(s.alarm, "020000000000000");
+    let r = post(
+        "/iclock/cdata",
+        "SN=VGU6251500098&table=rtstate",
+        &vector("15_rtstate_senseface.body"),
+    );
+    let TableBody::RtState(b) = upload(&r) else {
+        panic!()
+    };
+    assert_eq!(b.records[0].extra.get("door"), Some("01"));
+    assert_eq!(b.records[0].alarm, "0000000000000000");
+}
+
+#[test]
+fn v16_user_upload_3x() {
+    let r = parse_http("16_user_upload_3x.http");
+    assert_eq!(r.dialect, Some(Dialect::Access));
+    let TableBody::TableData {
+        table,
+        count,
+        records,
+    } = upload(&r)
+    else {
+        panic!()
+    };
+    assert_eq!((table.as_str(), *count), ("user", Some(1)));
+    let u = &records.records[0];
+    assert_eq!(u.tag.as_deref(), Some("user"));
+    assert_eq!(
+        (u.fields.get("uid"), u.fields.get("pin")),
+        (Some("5"), Some("4"))
+    );
+    assert_eq!(u.fields.0.len(), 11);
+    assert_eq!(ack(&r).as_bytes(), vector("16_user_upload_3x.reply"));
+}
+
+#[test]
+fn v17_query_round() {
+    let cmd = Command::QueryAccess {
+        table: "user".into(),
+        pin: None,
+    };
+    assert_eq!(
+        command_line(&CommandId::from(415), &cmd, &Config::default())
+            .unwrap()
+            .as_bytes(),
+        vector("17_query_command.reply")
+    );
+    let r = parse_http("17_querydata.http");
+    assert_eq!(
+        (r.endpoint, r.dialect),
+        (Endpoint::QueryData, Some(Dialect::Access))
+    );
+    let Message::Query(q) = &r.message else {
+        panic!()
+    };
+    assert_eq!(
+        (q.kind.as_str(), q.cmd_id.as_str(), q.table.as_str()),
+        ("tabledata", "415", "user")
+    );
+    assert_eq!((q.count, q.packets, q.packet), (Some(3), Some(1), Some(1)));
+    assert_eq!(q.records.records.len(), 3);
+    assert_eq!(ack(&r).as_bytes(), vector("17_querydata.reply"));
+    let res = parse_results(&text("17_devicecmd.body")).unwrap();
+    assert_eq!(
+        (res[0].id.as_str(), res[0].code, res[0].cmd.as_str()),
+        ("415", 3, "DATA QUERY")
+    );
+}
+
+#[test]
+fn v18_user_write_and_door() {
+    let user = AccessUser {
+        pin: "1".into(),
+        password: "234".into(),
+        group: 0,
+        ..AccessUser::default()
+    };
+    let c = Config::default();
+    assert_eq!(
+        command_line(&CommandId::from(295), &Command::UpdateAccessUser(user), &c)
+            .unwrap()
+            .as_bytes(),
+        vector("18_user_write_3x.reply")
+    );
+    assert_eq!(
+        command_line(
+            &CommandId::from(221),
+            &Command::Control(ControlDevice::unlock(1, 5)),
+            &c
+        )
+        .unwrap()
+        .as_bytes(),
+        vector("18_control_device.reply")
+    );
+    let r = parse_results(&text("18_user_write_3x_result.body")).unwrap();
+    assert_eq!(
+        (r[0].id.as_str(), r[0].code, r[0].cmd.as_str()),
+        ("295", 0, "DATA UPDATE")
+    );
+    let r = parse_results(&text("18_control_device_result.body")).unwrap();
+    assert_eq!(
+        (r[0].id.as_str(), r[0].cmd.as_str()),
+        ("221", "CONTROL DEVICE")
+    );
+}
+
+#[test]
+fn v19_set_options() {
+    let items = [
+        ("IPAddress", "192.168.213.222"),
+        ("GATEIPAddress", "192.168.213.1"),
+        ("NetMask", "255.255.255"),
+    ];
+    let cmd = Command::SetOptions(items.map(|(k, v)| (k.to_owned(), v.to_owned())).to_vec());
+    assert_eq!(
+        command_line(&CommandId::from(223), &cmd, &Config::default())
+            .unwrap()
+            .as_bytes(),
+        vector("19_set_options.reply")
+    );
+}
+
+#[test]
+fn v20_time_encoding() {
+    for line in text("20_time_encoding.txt").lines() {
+        let (packed, when) = line.split_once('|').unwrap();
+        let packed: u32 = packed.parse().unwrap();
+        assert_eq!(PanelTime::from_packed(packed).unwrap(), t(when), "{line}");
+        let cmd = Command::SetTime(t(when))
+            .encode(&Config::default())
+            .unwrap();
+        assert_eq!(cmd, format!("SET OPTIONS DateTime={packed}"));
+    }
+}
+
+#[test]
+fn v21_timezone_slots() {
+    for line in text("21_timezone_slots.txt").lines() {
+        let mut parts = line.split('|');
+        let raw: u32 = parts.next().unwrap().parse().unwrap();
+        let hhmm = |s: &str| s.replace(':', "").parse::<u16>().unwrap();
+        let span = TimeSpan::from_raw(raw);
+        assert_eq!(span.start_hhmm, hhmm(parts.next().unwrap()), "{line}");
+        assert_eq!(span.end_hhmm, hhmm(parts.next().unwrap()), "{line}");
+    }
+}
