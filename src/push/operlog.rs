@@ -49,6 +49,7 @@ impl OperRecord {
     /// assert!(matches!(OperRecord::parse("PIN=2\tName=J", false), Ok(OperRecord::User(_))));
     /// assert!(matches!(OperRecord::parse("Pin=2\tNo=0\tType=1", true), Ok(OperRecord::Bio(_))));
     /// assert!(matches!(OperRecord::parse("FACE PIN=2\tFID=0", true), Ok(OperRecord::Other { .. })));
+    /// assert!(OperRecord::parse("FACE", false).is_err());
     /// ```
     pub fn parse(line: &str, bio_table: bool) -> Result<Self, DecodeError> {
         let (tag, rest) = split_tag(line);
@@ -61,10 +62,13 @@ impl OperRecord {
             Some("USER") | None => {
                 UserInfo::from_fields(&Fields::parse(rest)?).map(OperRecord::User)
             }
-            Some(t) => Ok(OperRecord::Other {
-                tag: t.to_owned(),
-                fields: Fields::parse(rest)?,
-            }),
+            Some(t) => match Fields::parse(rest)? {
+                f if f.0.is_empty() => Err(DecodeError::BadRecord(line.chars().take(32).collect())),
+                fields => Ok(OperRecord::Other {
+                    tag: t.to_owned(),
+                    fields,
+                }),
+            },
         }
     }
 }
