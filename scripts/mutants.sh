@@ -82,6 +82,7 @@ TEST_TARGETS=(
   --test=golden_wire --test=malformed_wire --test=proptest_wire --test=wire_boundaries
   --test=records_users_attendance --test=records_misc --test=record_boundaries
   --test=panel_golden --test=panel_malformed --test=fuzz_regressions
+  --test=push_golden --test=push_malformed --test=push_proptest
 )
 FEATURES=(--no-default-features --features codec)
 # Doc tests of the crate root use the client and simulator, which this build leaves out.
