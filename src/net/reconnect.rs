@@ -122,7 +122,7 @@ pub struct Outage {
 }
 
 /// The connection state of a supervised stream. See the
-/// [module documentation](self).
+/// [`net`](crate::net) module documentation.
 #[derive(Clone, Debug)]
 pub struct Reconnect {
     policy: Backoff,

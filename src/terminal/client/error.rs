@@ -146,8 +146,9 @@ pub enum Error {
     },
     /// The attendance log changed under a download in a way that breaks the
     /// cursor (it shrank or was rewritten between two reads). Nothing was
-    /// returned: sync again (with [`OnDiscontinuity::Restart`]
-    /// (super::OnDiscontinuity::Restart) the whole log is read once more).
+    /// returned: sync again (with
+    /// [`OnDiscontinuity::Restart`](super::OnDiscontinuity::Restart) the
+    /// whole log is read once more).
     #[error("protocol error: {0}")]
     Discontinued(Discontinuity),
     /// The device kept answering without progress (no new, valid,
