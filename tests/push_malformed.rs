@@ -370,3 +370,49 @@ fn count_styles() {
     .unwrap();
     assert!(ack(&r.message, &c).is_err());
 }
+
+#[test]
+fn fields_split_on_spaces_only_before_keys() {
+    use zkproto::push::body::Fields;
+    let f = Fields::parse("a=1 b_c=2 ~d=3 e-f=4 =5 g 9=x").unwrap();
+    let pairs: Vec<(&str, &str)> = f.0.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(
+        pairs,
+        [("a", "1"), ("b_c", "2"), ("~d", "3 e-f=4 =5 g"), ("9", "x")]
+    );
+    let g = Fields::parse("time=2017-01-10 11:49:32 pin=0").unwrap();
+    assert_eq!(g.get("time"), Some("2017-01-10 11:49:32"));
+    // With HT present, SP is part of the value.
+    let h = Fields::parse("name=A b=2\tpin=1").unwrap();
+    assert_eq!(
+        (h.get("name"), h.get("pin"), h.0.len()),
+        (Some("A b=2"), Some("1"), 2)
+    );
+    assert!(Fields::parse("x y=1").is_err());
+}
+
+#[test]
+fn limits_are_inclusive() {
+    let c = Config {
+        limits: Limits {
+            max_body: 30,
+            max_line: 30,
+        },
+        ..Config::default()
+    };
+    let line = b"1\t2024-07-28 01:25:24\t0\t1\t\t000"; // 30 bytes
+    assert_eq!(line.len(), 30);
+    assert!(Request::parse("/iclock/cdata", "SN=A&table=ATTLOG", line, &c).is_ok());
+    let q = format!("SN=A&options=all&x={}", "y".repeat(11)); // 30 bytes
+    assert_eq!(q.len(), 30);
+    assert!(Request::parse("/iclock/cdata", &q, b"", &c).is_ok());
+    let c = Config {
+        limits: Limits {
+            max_body: 10 << 20,
+            max_line: 10 << 20,
+        },
+        ..Config::default()
+    };
+    let big = vec![b'1'; 10 << 20];
+    assert!(Request::parse("/iclock/cdata", "SN=A&table=ATTLOG", &big, &c).is_ok());
+}

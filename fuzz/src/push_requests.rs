@@ -33,18 +33,24 @@ pub fn check(data: &[u8]) {
     let qlen = usize::from(input.u8());
     let query = String::from_utf8_lossy(input.take(qlen)).into_owned();
     let body = input.rest();
-    let mut config = Config::default();
-    config.charset = match opt % 3 {
+    let charset = match opt % 3 {
         0 => Charset::Utf8OrGb18030,
         1 => Charset::Utf8,
         _ => Charset::Gb18030,
     };
-    if opt & 0x80 != 0 {
-        config.limits = Limits {
+    let limits = if opt & 0x80 != 0 {
+        Limits {
             max_body: 256,
             max_line: 64,
-        };
-    }
+        }
+    } else {
+        Limits::default()
+    };
+    let config = Config {
+        charset,
+        limits,
+        ..Config::default()
+    };
     let Ok(r) = Request::parse(path, &query, body, &config) else {
         return;
     };

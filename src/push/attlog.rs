@@ -26,8 +26,8 @@ pub struct AttLog {
     /// Work code, often empty.
     pub workcode: String,
     /// Fields 5 onwards as sent (reserved, mask flag, temperature, time
-    /// offset, extend data — firmware-dependent); a trailing empty field
-    /// from a trailing HT is dropped.
+    /// offset, extend data — firmware-dependent); trailing empty fields
+    /// (from trailing HTs) are dropped, so the line re-encodes to itself.
     pub rest: Vec<String>,
 }
 
@@ -39,6 +39,7 @@ impl AttLog {
     /// assert_eq!(AttLog::parse("1\t2024-07-28 01:25:24\t0"), Err(DecodeError::Missing("Verify")));
     /// assert!(matches!(AttLog::parse("\t2024-07-28 01:25:24\t0\t1"), Err(DecodeError::Missing("PIN"))));
     /// assert!(matches!(AttLog::parse("1\t2024-07-28\t0\t1"), Err(DecodeError::BadValue { field: "Time", .. })));
+    /// assert_eq!(AttLog::parse("1\t2024-07-28 01:25:24\t0\t1\t\t0\t\t\t").unwrap().rest, ["0"]);
     /// ```
     pub fn parse(line: &str) -> Result<Self, DecodeError> {
         let mut f = line.split('\t');
@@ -55,7 +56,7 @@ impl AttLog {
         let verify = number("Verify", next("Verify")?)?;
         let workcode = f.next().unwrap_or("").to_owned();
         let mut rest: Vec<String> = f.map(str::to_owned).collect();
-        if rest.last().is_some_and(String::is_empty) {
+        while rest.last().is_some_and(String::is_empty) {
             rest.pop();
         }
         Ok(AttLog {
