@@ -590,3 +590,141 @@ fn v21_timezone_slots() {
         assert_eq!(span.end_hhmm, hhmm(parts.next().unwrap()), "{line}");
     }
 }
+
+// ---- Behaviour the vectors do not show -------------------------------------------------
+
+#[test]
+fn access_password_is_at_most_six_characters() {
+    let c = Config::default();
+    let user = |pw: &str| {
+        Command::UpdateAccessUser(AccessUser {
+            pin: "1".into(),
+            password: pw.into(),
+            ..AccessUser::default()
+        })
+        .encode(&c)
+    };
+    assert!(user("123456").unwrap().contains("\tPassword=123456\t"));
+    assert_eq!(
+        user("1234567"),
+        Err(zkproto::push::EncodeError::Length {
+            field: "Password",
+            len: 7,
+            max: 6
+        })
+    );
+    assert!(user("").is_ok());
+}
+
+#[test]
+fn negative_returns_are_failures() {
+    let r = parse_results("ID=1&Return=-1002&CMD=DATA\nID=2&Return=0\nID=3&Return=5").unwrap();
+    let ok: Vec<bool> = r.iter().map(CommandResult::ok).collect();
+    assert_eq!(ok, [false, true, true]);
+    assert_eq!(r[1].cmd, "");
+}
+
+#[test]
+fn every_endpoint_routes() {
+    let cases = [
+        ("/iclock/cdata", Endpoint::Cdata),
+        ("/iclock/getrequest.aspx", Endpoint::GetRequest),
+        ("/iclock/DeviceCmd", Endpoint::DeviceCmd),
+        ("/iclock/ping", Endpoint::Ping),
+        ("/iclock/registry", Endpoint::Registry),
+        ("/iclock/push", Endpoint::Push),
+        ("/iclock/querydata", Endpoint::QueryData),
+    ];
+    for (path, want) in cases {
+        assert_eq!(Endpoint::from_path(path), Ok(want), "{path}");
+    }
+    let r = post("/iclock/ping", "SN=1", b"");
+    assert_eq!((r.message, r.dialect), (Message::Ping, None));
+}
+
+#[test]
+fn versions_print_and_pick_the_dialect() {
+    let v: PushVersion = "2.4.1".parse().unwrap();
+    assert_eq!(v.to_string(), "2.4.1");
+    assert_eq!(PushVersion::ACCESS_DEFAULT.to_string(), "3.0.1");
+    let r = post("/iclock/cdata", "SN=1&options=all&pushver=3.1.2", b"");
+    assert_eq!(r.dialect, Some(Dialect::Access));
+    let r = post("/iclock/cdata", "SN=1&options=all&DeviceType=acc", b"");
+    assert_eq!(r.dialect, Some(Dialect::Access));
+    let Message::Handshake(h) = &r.message else {
+        panic!()
+    };
+    assert_eq!(h.push_version, PushVersion::ACCESS_DEFAULT);
+    assert!(h.push_version_assumed);
+    assert_eq!(h.device_type.as_deref(), Some("acc"));
+    let r = post("/iclock/cdata", "SN=1&options=all&PushOptionsFlag=1", b"");
+    let Message::Handshake(h) = &r.message else {
+        panic!()
+    };
+    assert!(h.push_options && h.push_version_assumed);
+    assert_eq!(h.push_version, PushVersion::ATTENDANCE_DEFAULT);
+    // A 2.x poll says which dialect it is only through pushver / DeviceType.
+    let r = post("/iclock/getrequest", "SN=1&pushver=2.4.1", b"");
+    assert_eq!(r.dialect, Some(Dialect::Attendance));
+    let r = post(
+        "/iclock/getrequest",
+        "SN=1&DeviceType=ACC&pushver=2.4.1",
+        b"",
+    );
+    assert_eq!(r.dialect, Some(Dialect::Access));
+    let r = post("/iclock/getrequest", "SN=1&pushver=9.0", b"");
+    assert_eq!(r.dialect, None);
+    let r = post("/iclock/cdata", "SN=1&table=options", b"a=1");
+    assert_eq!(r.dialect, None);
+    let r = post("/iclock/cdata", "SN=1&table=BIODATA", b"");
+    assert_eq!(r.dialect, Some(Dialect::Attendance));
+}
+
+#[test]
+fn biodata_table_reads_untagged_lines_as_templates() {
+    let body = b"Pin=1\tNo=0\tIndex=0\tValid=1\tDuress=0\tType=9\tMajorVer=58\tMinorVer=0\tFormat=0\tTmp=QQ==\nBIODATA Pin=2\tType=1\nFACE PIN=3\tFID=0\nFACE\n";
+    let r = post("/iclock/cdata", "SN=1&table=BIODATA", body);
+    let TableBody::OperLog { table, records } = upload(&r) else {
+        panic!()
+    };
+    assert_eq!(*table, "BIODATA");
+    assert!(
+        matches!(&records.records[0], OperRecord::Bio(b) if b.pin == "1" && b.kind == 9 && b.template == "QQ==")
+    );
+    assert!(matches!(&records.records[1], OperRecord::Bio(b) if b.pin == "2" && b.kind == 1));
+    assert!(
+        matches!(&records.records[2], OperRecord::Other { tag, fields } if tag == "FACE" && fields.get("PIN") == Some("3"))
+    );
+    assert_eq!(records.skipped.len(), 1);
+    assert_eq!(records.skipped[0].line, 4);
+    // Not an OPERLOG table: the plain OK.
+    assert_eq!(ack(&r), "OK");
+    // On OPERLOG an untagged line is a user.
+    let r = post("/iclock/cdata", "SN=1&table=OPERLOG", b"Pin=1\tType=9\n");
+    let TableBody::OperLog { records, .. } = upload(&r) else {
+        panic!()
+    };
+    assert!(matches!(&records.records[0], OperRecord::User(u) if u.pin == "1"));
+}
+
+#[test]
+fn info_counts() {
+    let r = post(
+        "/iclock/getrequest",
+        "SN=1&INFO=Ver%201,3,2,10,10.0.0.2",
+        b"",
+    );
+    let Message::Poll(Some(i)) = &r.message else {
+        panic!()
+    };
+    assert_eq!(
+        (i.users(), i.fingerprints(), i.records()),
+        (Some(3), Some(2), Some(10))
+    );
+    assert_eq!((i.ip(), i.field(5)), (Some("10.0.0.2"), None));
+    let none = zkproto::push::options::DeviceInfo::parse("v");
+    assert_eq!(
+        (none.users(), none.fingerprints(), none.records()),
+        (None, None, None)
+    );
+}
