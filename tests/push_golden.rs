@@ -728,3 +728,266 @@ fn info_counts() {
         (None, None, None)
     );
 }
+
+#[test]
+fn http_dates_across_month_and_century_edges() {
+    for (secs, want) in [
+        (1_709_251_200, "Fri, 01 Mar 2024 00:00:00 GMT"),
+        (946_684_799, "Fri, 31 Dec 1999 23:59:59 GMT"),
+        (4_107_542_400, "Mon, 01 Mar 2100 00:00:00 GMT"),
+        (1_456_704_000, "Mon, 29 Feb 2016 00:00:00 GMT"),
+        (1_435_881_599, "Thu, 02 Jul 2015 23:59:59 GMT"),
+    ] {
+        assert_eq!(HttpDate(secs).to_string(), want, "{secs}");
+    }
+}
+
+#[test]
+fn block_text_is_checked() {
+    for bad in ["a\rb", "a\nb", "a\0b"] {
+        assert!(OptionBlock::params().set("K", bad).is_err(), "{bad:?}");
+        assert!(OptionBlock::attendance(bad).is_err(), "{bad:?}");
+    }
+    let tab = OptionBlock::params().set("K", "a\tb").unwrap();
+    assert_eq!(tab.encode(LineEnding::CrLf), "K=a\tb\r\n");
+    assert!(
+        OptionBlock::params()
+            .trans_flag(&["Att Log"], TokenSeparator::Tab)
+            .is_err()
+    );
+    assert!(
+        OptionBlock::params()
+            .trans_flag(&[""], TokenSeparator::Tab)
+            .is_err()
+    );
+    assert_eq!(
+        OptionBlock::params()
+            .trans_flag(&[], TokenSeparator::Tab)
+            .unwrap()
+            .encode(LineEnding::Lf),
+        "TransFlag=TransData \n"
+    );
+    assert_eq!(OptionBlock::params().encode(LineEnding::Lf), "");
+    let code = "x".repeat(32);
+    assert_eq!(
+        reply::registry_code(&code).unwrap(),
+        format!("RegistryCode={code}")
+    );
+    assert!(reply::registry_code(&"x".repeat(33)).is_err());
+    assert!(reply::registry_code("").is_err());
+    assert!(reply::registry_code("a b").is_err());
+    assert!(OptionBlock::registered(&code).is_ok());
+    assert!(OptionBlock::registered("a\nb").is_err());
+}
+
+#[test]
+fn keys_refuse_every_separator() {
+    use zkproto::push::text::{check_key, check_value, non_empty};
+    for c in ['\t', '\r', '\n', '\0', ' ', '=', ',', '&'] {
+        let k = format!("a{c}b");
+        assert!(check_key("key", &k).is_err(), "{c:?}");
+    }
+    for c in ['\t', '\r', '\n', '\0'] {
+        assert!(check_value("v", &format!("a{c}")).is_err(), "{c:?}");
+    }
+    for ok in ["a b", "a=b", "a,b", "a&b", "张三"] {
+        assert_eq!(check_value("v", ok), Ok(ok));
+    }
+    assert_eq!(check_key("key", &"k".repeat(64)).map(str::len), Ok(64));
+    assert!(check_key("key", &"k".repeat(65)).is_err());
+    assert_eq!(non_empty("f", "ab", 2), Ok("ab"));
+    assert!(non_empty("f", "", 2).is_err());
+    // Length is counted in characters, not bytes.
+    assert_eq!(non_empty("f", "张三", 2), Ok("张三"));
+}
+
+#[test]
+fn every_command_encodes_exactly() {
+    use zkproto::push::command::Clear;
+    use zkproto::push::config::QueryTime;
+    let c = Config::default();
+    let s = |cmd: Command| cmd.encode(&c).unwrap();
+    let full = UserInfo {
+        pin: "7".into(),
+        name: "Ana".into(),
+        privilege: 14,
+        password: "12".into(),
+        card: "99".into(),
+        group: "2".into(),
+        time_zones: "0001000200000000".into(),
+        verify: "-1".into(),
+        extra: zkproto::push::body::Fields(vec![
+            ("ViceCard".into(), "5".into()),
+            ("Expires".into(), "".into()),
+        ]),
+    };
+    assert_eq!(
+        s(Command::UpdateUser(full.clone())),
+        "DATA UPDATE USERINFO PIN=7\tName=Ana\tPri=14\tPasswd=12\tCard=99\tGrp=2\tTZ=0001000200000000\tVerify=-1\tViceCard=5"
+    );
+    let long = Config {
+        user_keys: UserKeys::Long,
+        ..Config::default()
+    };
+    assert_eq!(
+        Command::UpdateUser(full).encode(&long).unwrap(),
+        "DATA UPDATE USERINFO PIN=7\tName=Ana\tPrivilege=14\tPassword=12\tCard=99\tGrp=2\tTZ=0001000200000000\tVerify=-1\tViceCard=5"
+    );
+    assert_eq!(
+        s(Command::DeleteUser("7".into())),
+        "DATA DELETE USERINFO PIN=7"
+    );
+    assert_eq!(s(Command::QueryUsers(None)), "DATA QUERY USERINFO");
+    assert_eq!(
+        s(Command::QueryUsers(Some("7".into()))),
+        "DATA QUERY USERINFO PIN=7"
+    );
+    assert_eq!(
+        s(Command::DeleteFingers {
+            pin: "7".into(),
+            fid: None
+        }),
+        "DATA DELETE FINGERTMP PIN=7"
+    );
+    assert_eq!(
+        s(Command::DeleteFingers {
+            pin: "7".into(),
+            fid: Some(3)
+        }),
+        "DATA DELETE FINGERTMP PIN=7\tFID=3"
+    );
+    let q = Command::QueryAttLog {
+        start: t("2024-01-01 00:00:00"),
+        end: t("2024-01-31 23:59:59"),
+    };
+    assert_eq!(
+        s(q.clone()),
+        "DATA QUERY ATTLOG StartTime=2024-01-01 00:00:00\tEndTime=2024-01-31 23:59:59"
+    );
+    let tq = Config {
+        query_time: QueryTime::T,
+        ..Config::default()
+    };
+    assert_eq!(
+        q.encode(&tq).unwrap(),
+        "DATA QUERY ATTLOG StartTime=2024-01-01T00:00:00\tEndTime=2024-01-31T23:59:59"
+    );
+    for (k, want) in [
+        (Clear::Log, "CLEAR LOG"),
+        (Clear::Photo, "CLEAR PHOTO"),
+        (Clear::Data, "CLEAR DATA"),
+        (Clear::BioData, "CLEAR BIODATA"),
+        (Clear::Users, "CLEAR ALL USERINFO"),
+    ] {
+        assert_eq!(s(Command::Clear(k)), want);
+    }
+    for (cmd, want) in [
+        (Command::Check, "CHECK"),
+        (Command::Log, "LOG"),
+        (Command::Info, "INFO"),
+        (Command::ReloadOptions, "RELOAD OPTIONS"),
+        (Command::Reboot, "REBOOT"),
+        (Command::Unlock, "AC_UNLOCK"),
+        (Command::CancelAlarm, "AC_UNALARM"),
+    ] {
+        assert_eq!(s(cmd), want);
+    }
+    assert_eq!(
+        s(Command::SetOption("TimeZone".into(), "330".into())),
+        "SET OPTION TimeZone=330"
+    );
+    assert!(
+        Command::SetOption("Time Zone".into(), "1".into())
+            .encode(&c)
+            .is_err()
+    );
+    assert_eq!(
+        s(Command::UpdateAccessUser(AccessUser {
+            pin: "9".into(),
+            card: "123".into(),
+            password: "1".into(),
+            group: 1,
+            start: 2,
+            end: 3,
+            name: "Bo".into(),
+            privilege: 14,
+        })),
+        "DATA UPDATE user CardNo=123\tPin=9\tPassword=1\tGroup=1\tStartTime=2\tEndTime=3\tName=Bo\tPrivilege=14"
+    );
+    assert_eq!(
+        s(Command::Authorize {
+            pin: "9".into(),
+            timezone: 1,
+            doors: 15
+        }),
+        "DATA UPDATE userauthorize Pin=9\tAuthorizeTimezoneId=1\tAuthorizeDoorId=15"
+    );
+    assert_eq!(
+        s(Command::DeleteAccess {
+            table: "userauthorize".into(),
+            pin: "9".into()
+        }),
+        "DATA DELETE userauthorize Pin=9"
+    );
+    assert_eq!(
+        s(Command::QueryAccess {
+            table: "user".into(),
+            pin: Some("9".into())
+        }),
+        "DATA QUERY tablename=user,fielddesc=*,filter=Pin=9"
+    );
+    assert_eq!(s(Command::CountAccess("user".into())), "DATA COUNT user");
+    assert_eq!(
+        s(Command::Control(ControlDevice::cancel_alarm(0))),
+        "CONTROL DEVICE 02000000"
+    );
+    assert_eq!(
+        s(Command::Control(ControlDevice::restart())),
+        "CONTROL DEVICE 03000000"
+    );
+    assert_eq!(
+        s(Command::Control(ControlDevice::unlock(2, 255))),
+        "CONTROL DEVICE 010201FF"
+    );
+    assert_eq!(
+        s(Command::SetOptions(vec![("A".into(), "1".into())])),
+        "SET OPTIONS A=1"
+    );
+    assert_eq!(
+        Command::SetOptions(vec![]).encode(&c),
+        Err(zkproto::push::EncodeError::Empty("SET OPTIONS"))
+    );
+    assert_eq!(
+        s(Command::GetOptions(vec![
+            "LockCount".into(),
+            "~DeviceName".into()
+        ])),
+        "GET OPTIONS LockCount,~DeviceName"
+    );
+    assert_eq!(
+        Command::GetOptions(vec![]).encode(&c),
+        Err(zkproto::push::EncodeError::Empty("GET OPTIONS"))
+    );
+    assert!(Command::GetOptions(vec!["a,b".into()]).encode(&c).is_err());
+    assert_eq!(s(Command::Raw("Shell date\tx".into())), "Shell date\tx");
+    assert_eq!(
+        Command::Raw(String::new()).encode(&c),
+        Err(zkproto::push::EncodeError::Empty("command"))
+    );
+    // PINs: 1-24 characters, no separators.
+    assert!(Command::DeleteUser("1".repeat(24)).encode(&c).is_ok());
+    assert!(Command::DeleteUser("1".repeat(25)).encode(&c).is_err());
+    assert!(Command::DeleteUser("1 2".into()).encode(&c).is_err());
+    assert!(Command::CountAccess("us er".into()).encode(&c).is_err());
+    // Command lists: CRLF on request, ids checked.
+    let crlf = Config {
+        line_ending: LineEnding::CrLf,
+        ..Config::default()
+    };
+    assert_eq!(
+        command_list(&[(CommandId::new("A1").unwrap(), Command::Reboot)], &crlf).unwrap(),
+        "C:A1:REBOOT\r\n"
+    );
+    assert_eq!(CommandId::new(&"9".repeat(16)).unwrap().as_str().len(), 16);
+    assert!(CommandId::new("é").is_err());
+}

@@ -158,7 +158,9 @@ impl core::fmt::Display for ControlDevice {
 pub enum Command {
     /// 2.x `DATA UPDATE USERINFO …` (upsert by PIN). `PIN`, `Name` and the
     /// privilege are always sent; password, card, group, `TZ`, `Verify` only
-    /// when not empty; then [`UserInfo::extra`] in order.
+    /// when not empty; then the non-empty pairs of [`UserInfo::extra`], in
+    /// order. An empty value is left out rather than sent empty (whether an
+    /// omitted key is kept or cleared is push §7 Q2).
     UpdateUser(UserInfo),
     /// 2.x `DATA DELETE USERINFO PIN=<pin>`.
     DeleteUser(String),
