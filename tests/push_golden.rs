@@ -991,3 +991,53 @@ fn every_command_encodes_exactly() {
     assert_eq!(CommandId::new(&"9".repeat(16)).unwrap().as_str().len(), 16);
     assert!(CommandId::new("é").is_err());
 }
+
+#[test]
+fn querydata_counts_and_options_and_options_uploads() {
+    let r = post(
+        "/iclock/querydata",
+        "SN=1&type=count&cmdid=288&tablename=user&count=1&packcnt=1&packidx=1",
+        b"user=5",
+    );
+    let Message::Query(q) = &r.message else {
+        panic!()
+    };
+    assert_eq!(q.records.records[0].fields.get("user"), Some("5"));
+    assert_eq!(q.records.records[0].tag, None);
+    assert_eq!(ack(&r), "user=1");
+    let r = post(
+        "/iclock/querydata",
+        "SN=1&type=options&tablename=options",
+        b"~SerialNumber=X,LockCount=2\n",
+    );
+    let Message::Query(q) = &r.message else {
+        panic!()
+    };
+    assert_eq!(q.cmd_id, "");
+    assert_eq!((q.count, q.packets, q.packet), (None, None, None));
+    assert_eq!(q.records.records[0].fields.get("LockCount"), Some("2"));
+    assert_eq!(q.records.records[0].fields.0.len(), 2);
+    // tabledata lines are tagged records, not comma lists.
+    let r = post(
+        "/iclock/querydata",
+        "SN=1&type=tabledata&tablename=user",
+        b"user pin=1,x=2\n",
+    );
+    let Message::Query(q) = &r.message else {
+        panic!()
+    };
+    assert_eq!(q.records.records[0].tag.as_deref(), Some("user"));
+    assert_eq!(q.records.records[0].fields.get("pin"), Some("1,x=2"));
+
+    let r = post(
+        "/iclock/cdata",
+        "SN=1&table=options",
+        b"~DeviceName=ProBio,MAC=00:17:61:11:ad:4f,TransactionCount=23\n",
+    );
+    let TableBody::Options(o) = upload(&r) else {
+        panic!()
+    };
+    assert_eq!(o.get("TransactionCount"), Some("23"));
+    assert_eq!(o.0.len(), 3);
+    assert_eq!(ack(&r), "OK");
+}

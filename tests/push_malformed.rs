@@ -416,3 +416,23 @@ fn limits_are_inclusive() {
     let big = vec![b'1'; 10 << 20];
     assert!(Request::parse("/iclock/cdata", "SN=A&table=ATTLOG", &big, &c).is_ok());
 }
+
+#[test]
+fn blank_lines_are_not_records_but_keep_their_numbers() {
+    let body = b"\n \t\n\r\n1\t2024-07-28 01:25:24\t0\t1\r\nbad\n";
+    let r = parse("/iclock/cdata", "SN=A&table=ATTLOG", body).unwrap();
+    let Message::Upload(u) = &r.message else {
+        panic!()
+    };
+    let TableBody::AttLog(b) = &u.body else {
+        panic!()
+    };
+    assert_eq!(b.records.len(), 1);
+    assert_eq!(b.records[0].verify, 1);
+    assert_eq!(b.skipped.len(), 1);
+    assert_eq!(b.skipped[0].line, 5);
+    let lines: Vec<_> = zkproto::push::body::lines(b"a\r\r\nb", &Limits::default())
+        .unwrap()
+        .collect();
+    assert_eq!(lines, [(1, &b"a\r"[..]), (2, &b"b"[..])]);
+}
