@@ -436,3 +436,18 @@ fn blank_lines_are_not_records_but_keep_their_numbers() {
         .collect();
     assert_eq!(lines, [(1, &b"a\r"[..]), (2, &b"b"[..])]);
 }
+
+#[test]
+fn query_counts_pairs() {
+    use zkproto::push::query::Query;
+    let q = Query::parse("a=1&&b&c=", &Limits::default()).unwrap();
+    assert_eq!((q.len(), q.is_empty()), (3, false));
+    assert_eq!(
+        (q.get("b"), q.get("c"), q.get("d")),
+        (Some(""), Some(""), None)
+    );
+    let e = Query::parse("", &Limits::default()).unwrap();
+    assert_eq!((e.len(), e.is_empty()), (0, true));
+    let r = parse("/iclock/ping", "SN=1&x=%41%2f", b"").unwrap();
+    assert_eq!((r.query.len(), r.query.get("X")), (2, Some("A/")));
+}

@@ -5,16 +5,18 @@
 //!
 //! Properties: no panic; ATTLOG lines that parse re-encode to a line that
 //! parses back to the same record; `Fields` keep every key they were given;
-//! command lists built from parsed `(id, text)` pairs parse back to them.
+//! a command list yields no more commands than `C:` lines, each with a
+//! valid id.
 
 use crate::util::Input;
+use zkproto::push::AttLog;
 use zkproto::push::access::{RtLog, RtState, TableRecord};
 use zkproto::push::body::{Fields, split_tag};
+use zkproto::push::command::{CommandId, parse_command_list};
 use zkproto::push::devicecmd::parse_results;
 use zkproto::push::operlog::OperRecord;
 use zkproto::push::options::{DeviceInfo, parse_options};
 use zkproto::push::query::percent_decode;
-use zkproto::push::{AttLog, command::parse_command_list};
 
 /// Number of parsers the selector byte chooses from.
 pub const PARSERS: u8 = 8;
@@ -78,10 +80,13 @@ pub fn check(data: &[u8]) {
             let _ = percent_decode(&text);
         }
         _ => {
-            for (id, cmd) in parse_command_list(&text) {
+            let starts = text.lines().filter(|l| l.starts_with("C:")).count();
+            let cmds = parse_command_list(&text);
+            assert!(cmds.len() <= starts, "more commands than C: lines");
+            for (id, _) in &cmds {
                 assert!(
-                    !id.contains('\n') && !cmd.starts_with('\n'),
-                    "bad split {id:?} {cmd:?}"
+                    CommandId::new(id).is_ok(),
+                    "invalid command id {id:?} accepted"
                 );
             }
         }

@@ -449,19 +449,22 @@ pub fn command_list(
 }
 
 /// Splits a `getrequest` reply back into `(id, command text)` pairs (for
-/// simulators and tests); a line not starting with `C:` continues the
-/// previous command (multi-record commands, push §4.1).
+/// simulators and tests); a line not starting with `C:<id>:` (a valid
+/// [`CommandId`]) continues the previous command (multi-record commands,
+/// push §4.1); lines before the first command are ignored.
 ///
 /// ```
 /// use zkproto::push::command::parse_command_list;
 /// let c = parse_command_list("C:1:INFO\r\nC:2:DATA UPDATE x a=1\nb=2\n");
 /// assert_eq!(c, [("1".to_owned(), "INFO".to_owned()), ("2".to_owned(), "DATA UPDATE x a=1\nb=2".to_owned())]);
 /// assert!(parse_command_list("OK").is_empty());
+/// assert_eq!(parse_command_list("C:1:A\nC:=2:B"), [("1".to_owned(), "A\nC:=2:B".to_owned())]);
 /// ```
 pub fn parse_command_list(text: &str) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     for line in text.lines().filter(|l| !l.is_empty()) {
         let cmd = line.strip_prefix("C:").and_then(|r| r.split_once(':'));
+        let cmd = cmd.filter(|(id, _)| CommandId::new(id).is_ok());
         match (cmd, out.last_mut()) {
             (Some((id, c)), _) => out.push((id.to_owned(), c.to_owned())),
             (None, Some((_, c))) => {
