@@ -1041,3 +1041,22 @@ fn querydata_counts_and_options_and_options_uploads() {
     assert_eq!(o.0.len(), 3);
     assert_eq!(ack(&r), "OK");
 }
+
+#[test]
+fn access_init_reply_is_configurable() {
+    use zkproto::push::config::AccessInit;
+    let block = OptionBlock::attendance("3383154200002").unwrap();
+    assert_eq!(
+        reply::unregistered_init(&block, &Config::default()).as_bytes(),
+        vector("13_init_3x.reply")
+    );
+    let c = Config {
+        access_init: AccessInit::OptionBlock,
+        line_ending: LineEnding::CrLf,
+        ..Config::default()
+    };
+    assert_eq!(
+        reply::unregistered_init(&block, &c),
+        "GET OPTION FROM: 3383154200002\r\n"
+    );
+}

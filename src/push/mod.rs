@@ -30,6 +30,24 @@
 //! assert_eq!(reply::ack(&r.message, &c).unwrap().as_deref(), Some("OK:2"));
 //! ```
 
+//! Not covered yet (a request for them is a typed error, never a panic):
+//! the tables `ATTPHOTO`, `IDCARD`, `ERRORLOG`, `testdata`, `irstate`
+//! (`DecodeError::UnknownTable`); the endpoints `exchange`, `rtdata`,
+//! `file`, `fdata` (`DecodeError::UnknownEndpoint`); `AuthType=device` and
+//! `type=EnrollInfoData` posts to `cdata` (they need `table=`); binary
+//! `GetFile` results; the `CmdFormat=1` command prefix; the 3.x `Cookie:
+//! token` check (it is an HTTP header).
+//!
+//! Open questions of push §7 and where they are decided: Q1 dispatch on the
+//! line tag ([`operlog`]); Q2 [`config::UserKeys`]; Q3 [`config::CountStyle`];
+//! Q4, Q6 return and verify codes kept raw; Q5 [`config::AccessInit`]; Q7 the
+//! caller passes the time ([`Command::SetTime`], [`reply::HttpDate`]); Q8
+//! `AC_UNLOCK` for 2.x, optional operator byte ([`command::ControlDevice`]);
+//! Q9 rtstate kept as hex text; Q10 [`config::TokenSeparator`]; Q11
+//! [`config::LineEnding`]; Q12 no command limit (the caller chooses how many
+//! to send); Q13 [`config::Charset`]; Q14 [`config::QueryTime`]; Q15 results
+//! are read from `devicecmd` only; Q16 stamps kept as text.
+
 // Wire data must not be able to panic this layer: no unchecked indexing or slicing.
 #![warn(clippy::indexing_slicing)]
 

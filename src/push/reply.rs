@@ -240,3 +240,21 @@ fn registry_code_value(code: &str) -> Result<&str, EncodeError> {
     }
     check_key("RegistryCode", code)
 }
+
+/// The reply to a 3.x init request (`GET cdata?options=all`) from a device
+/// that is not registered yet (push §2.5, §7 Q5): `OK` by default, or the
+/// encoded `options` block with [`AccessInit::OptionBlock`](super::config::AccessInit).
+///
+/// ```
+/// use zkproto::push::{Config, config::AccessInit, reply::{OptionBlock, unregistered_init}};
+/// let block = OptionBlock::attendance("3383154200002").unwrap().set("Delay", 10).unwrap();
+/// assert_eq!(unregistered_init(&block, &Config::default()), "OK");
+/// let c = Config { access_init: AccessInit::OptionBlock, ..Config::default() };
+/// assert_eq!(unregistered_init(&block, &c), "GET OPTION FROM: 3383154200002\nDelay=10\n");
+/// ```
+pub fn unregistered_init(options: &OptionBlock, config: &Config) -> String {
+    match config.access_init {
+        super::config::AccessInit::Ok => OK.to_owned(),
+        super::config::AccessInit::OptionBlock => options.encode(config.line_ending),
+    }
+}
