@@ -391,7 +391,10 @@ fn v13_access_init_registry_push() {
     );
 
     let r = post("/iclock/push", "SN=3383154200002", b"");
-    assert_eq!(r.message, Message::PushParams);
+    assert_eq!(
+        (r.message, r.dialect),
+        (Message::PushParams, Some(Dialect::Access))
+    );
     let mut b = OptionBlock::params();
     for line in text("13_push_3x.reply").lines() {
         let (k, v) = line.split_once('=').unwrap();
@@ -733,6 +736,8 @@ fn info_counts() {
 fn http_dates_across_month_and_century_edges() {
     for (secs, want) in [
         (1_709_251_200, "Fri, 01 Mar 2024 00:00:00 GMT"),
+        (951_782_400, "Tue, 29 Feb 2000 00:00:00 GMT"),
+        (951_868_800, "Wed, 01 Mar 2000 00:00:00 GMT"),
         (946_684_799, "Fri, 31 Dec 1999 23:59:59 GMT"),
         (4_107_542_400, "Mon, 01 Mar 2100 00:00:00 GMT"),
         (1_456_704_000, "Mon, 29 Feb 2016 00:00:00 GMT"),

@@ -143,7 +143,7 @@ impl fmt::Display for HttpDate {
 /// assert!(OptionBlock::params().set("A", "x\ny").is_err());
 /// assert!(OptionBlock::params().set("A=B", 1).is_err());
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OptionBlock {
     header: Option<String>,
     lines: Vec<(String, String)>,
@@ -177,7 +177,10 @@ impl OptionBlock {
 
     /// A block without a first line: the `/iclock/push` parameters (push §2.5).
     pub fn params() -> Self {
-        OptionBlock::default()
+        OptionBlock {
+            header: None,
+            lines: Vec::new(),
+        }
     }
 
     /// Appends `key=value` (key: no `=`, HT, CR, LF, NUL; value: no CR, LF, NUL).
