@@ -665,6 +665,7 @@ fn versions_print_and_pick_the_dialect() {
         panic!()
     };
     assert!(h.push_options && h.push_version_assumed);
+    assert_eq!(r.dialect, Some(Dialect::Attendance));
     assert_eq!(h.push_version, PushVersion::ATTENDANCE_DEFAULT);
     // A 2.x poll says which dialect it is only through pushver / DeviceType.
     let r = post("/iclock/getrequest", "SN=1&pushver=2.4.1", b"");
