@@ -83,6 +83,7 @@ TEST_TARGETS=(
   --test=golden_wire --test=malformed_wire --test=proptest_wire --test=wire_boundaries
   --test=records_users_attendance --test=records_misc --test=record_boundaries
   --test=panel_golden --test=panel_malformed --test=fuzz_regressions
+  --test=push_golden --test=push_malformed --test=push_proptest
 )
 FEATURES=(--no-default-features --features codec)
 # Doc tests of the crate root use the client and simulator, which this build leaves out.
@@ -175,7 +176,7 @@ else
 fi
 
 export PROPTEST_CASES=${PROPTEST_CASES:-32}
-common=(-j "$jobs" "${FEATURES[@]}" "${file_args[@]}" "${in_diff[@]}" "${shard[@]}")
+common=(--gitignore true -j "$jobs" "${FEATURES[@]}" "${file_args[@]}" "${in_diff[@]}" "${shard[@]}")
 
 # ---- pass 1: fast targets
 rm -rf "$out/mutants.out" "$out/doc"
@@ -206,7 +207,7 @@ if [ "$doc" = 1 ] && [ -s "$missed_file" ]; then
   [ "$found" -eq "$(wc -l <"$missed_file")" ] ||
     die "pass 2 finds $found of the $(wc -l <"$missed_file") survivors: the sources changed during the run; run again on an unchanged tree"
   set +e
-  cargo mutants -j "$jobs" "${FEATURES[@]}" "${file_args[@]}" "${re[@]}" -o "$out/doc" \
+  cargo mutants --gitignore true -j "$jobs" "${FEATURES[@]}" "${file_args[@]}" "${re[@]}" -o "$out/doc" \
     -- --doc -- "${DOC_SKIP[@]}"
   rc=$?
   set -e

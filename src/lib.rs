@@ -8,6 +8,8 @@
 //!   simulator (feature `simulator`).
 //! * [`panel`]: the C3/inBio access-panel protocol (PullSDK wire format) —
 //!   frames, CRC-16/ARC, sessions, parameters, tables, real-time log.
+//! * [`push`]: the HTTP push protocol (ADMS / iclock) as a sans-IO core —
+//!   device requests parsed, replies and commands built, no HTTP types.
 //! * [`detect`]: telling the families apart by a peer's first bytes.
 //! * [`net`]: plumbing shared by the families — reconnection policy,
 //!   connecting within a timeout, simulator hosting.
@@ -27,6 +29,7 @@
 pub mod detect;
 pub mod net;
 pub mod panel;
+pub mod push;
 pub mod terminal;
 pub mod text;
 mod wire_enum;
