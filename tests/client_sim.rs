@@ -472,3 +472,56 @@ async fn gbk_names() {
         [0xd5, 0xc5, 0xce, 0xb0]
     );
 }
+
+#[tokio::test]
+async fn restore_to_an_empty_replacement_of_the_other_layout() {
+    // A 72-byte terminal's users (and templates) restored onto an empty
+    // 28-byte one: the device refuses the backup's layout on the first
+    // write, the library plans again in the other one and writes it all.
+    let src = rig(Profile::zk8(), Transport::Tcp, None, 6, 0).await;
+    let dst = rig(Profile::zk6(), Transport::Udp, None, 0, 0).await;
+    let mut a = Client::connect(src.addr, src.options.clone())
+        .await
+        .unwrap();
+    let users = a.users().await.unwrap();
+    let layout = a.user_layout().unwrap();
+    assert_eq!(layout, UserLayout::Extended72);
+    let templates = a.templates().await.unwrap();
+    a.disconnect().await.unwrap();
+
+    let mut b = Client::connect(dst.addr, dst.options.clone())
+        .await
+        .unwrap();
+    let backup = zkproto::terminal::restore::Tables {
+        users: &users,
+        templates: &templates,
+        encoding: b.encoding(),
+    };
+    let planned = b.plan_restore(backup, layout).await.unwrap();
+    assert!(!planned.layout_known);
+    assert_eq!(planned.applied.count(), 0, "planning writes nothing");
+    assert!(dst.sim.users().is_empty());
+
+    let report = b.restore(backup, layout).await.unwrap();
+    assert_eq!(
+        report.layout,
+        UserLayout::Compact28,
+        "the device's own layout"
+    );
+    assert_eq!(report.applied.count(), report.changes());
+    assert_eq!(report.applied.users_written(), users.len());
+    assert_eq!(report.applied.templates_written(), templates.len());
+    let on_device = b.users().await.unwrap();
+    let enc = b.encoding();
+    let mut ids: Vec<String> = on_device.iter().map(|u| u.user_id(enc)).collect();
+    let mut want: Vec<String> = users.iter().map(|u| u.user_id(enc)).collect();
+    ids.sort();
+    want.sort();
+    assert_eq!(ids, want);
+
+    // Again: nothing left to change.
+    let again = b.restore(backup, layout).await.unwrap();
+    assert_eq!((again.changes(), again.applied.count()), (0, 0));
+    assert!(again.layout_known);
+    b.disconnect().await.unwrap();
+}

@@ -14,7 +14,7 @@ use std::path::Path;
 use zkproto::terminal::record::template::{MAX_TEMPLATE_LEN, Template};
 use zkproto::terminal::record::text::{Overflow, TextEncoding};
 use zkproto::terminal::record::user::{Privilege, User, UserLayout};
-use zkproto::terminal::restore::{self, Plan, Tables};
+use zkproto::terminal::restore;
 
 /// The `format` value.
 pub const FORMAT: &str = "zkproto-backup";
@@ -391,30 +391,10 @@ fn user_from_backup(b: &BackupUser, layout: UserLayout, enc: TextEncoding) -> Re
     Ok(u)
 }
 
-/// Compares a backup with what a device holds ([`restore::plan`]); a backup
-/// that cannot be restored is a usage failure listing every problem.
-/// Nothing is written.
-pub fn plan(
-    backup: &Loaded,
-    layout: UserLayout,
-    enc: TextEncoding,
-    current: &[User],
-    current_templates: &[Template],
-) -> Result<Plan, Failure> {
-    restore::plan(
-        Tables {
-            users: &backup.users,
-            templates: &backup.templates,
-            encoding: backup.encoding,
-        },
-        Tables {
-            users: current,
-            templates: current_templates,
-            encoding: enc,
-        },
-        layout,
-    )
-    .map_err(|e| Failure::usage(e.to_string()).hint("nothing was changed on the device"))
+/// A backup that cannot be restored ([`restore::plan`] refused it): a usage
+/// failure listing every problem; nothing was written.
+pub fn not_restorable(e: &restore::PlanError) -> Failure {
+    Failure::usage(e.to_string()).hint("nothing was changed on the device")
 }
 
 #[cfg(test)]
@@ -465,7 +445,17 @@ mod tests {
             templates: Vec::new(),
             serial: None,
         };
-        let e = plan(&b, UserLayout::Compact28, TextEncoding::Utf8, &[], &[]).unwrap_err();
+        let backup = restore::Tables {
+            users: &b.users,
+            templates: &[],
+            encoding: TextEncoding::Utf8,
+        };
+        let device = restore::Tables {
+            users: &[],
+            ..backup
+        };
+        let e = restore::plan(backup, device, UserLayout::Compact28).unwrap_err();
+        let e = not_restorable(&e);
         assert_eq!(
             e.message,
             "the backup cannot be restored to this device: user \"5\": its PIN has more than 5 \

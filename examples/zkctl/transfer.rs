@@ -8,9 +8,9 @@ use crate::fail::Failure;
 use crate::view::shown;
 use serde_json::{Value, json};
 use std::path::Path;
-use zkproto::terminal::client::{Client, Error as ClientError};
+use zkproto::terminal::client::{Applied, Client, RestoreFailure, StopReason};
 use zkproto::terminal::record::user::UserLayout;
-use zkproto::terminal::restore::{Action, Plan};
+use zkproto::terminal::restore::{Action, Plan, Tables};
 
 // ---------------------------------------------------------------- backup
 
@@ -91,198 +91,61 @@ pub async fn backup_cmd(c: &mut Client, ctx: &Ctx, file: &Path) -> Result<(), Fa
 
 // ---------------------------------------------------------------- restore
 
-/// Which planned writes reached the device.
-#[derive(Debug, Clone, Default)]
-struct Applied {
-    users: Vec<bool>,
-    templates: Vec<bool>,
-}
-
-impl Applied {
-    fn for_plan(plan: &Plan) -> Applied {
-        Applied {
-            users: vec![false; plan.users.len()],
-            templates: vec![false; plan.templates.len()],
-        }
-    }
-
-    fn user(&self, i: usize) -> bool {
-        self.users.get(i).copied().unwrap_or(false)
-    }
-
-    fn template(&self, i: usize) -> bool {
-        self.templates.get(i).copied().unwrap_or(false)
-    }
-
-    fn count(&self) -> usize {
-        self.users
-            .iter()
-            .chain(&self.templates)
-            .filter(|a| **a)
-            .count()
-    }
-}
-
-/// Marks entry `i` of `flags` as written.
-fn mark(flags: &mut [bool], i: usize) {
-    if let Some(f) = flags.get_mut(i) {
-        *f = true;
-    }
-}
-
-/// Writes the plan's changes, recording each one that the device accepted.
-/// An empty device does not tell its record size: the first write in the
-/// backup's layout shows it (the device refuses a record of the wrong
-/// size), else the other layout is used and the plan is made again.
-async fn apply(
-    c: &mut Client,
-    ctx: &Ctx,
-    b: &backup::Loaded,
-    before: &Before<'_>,
-    plan: &mut Plan,
-    layout: &mut UserLayout,
-    applied: &mut Applied,
-) -> Result<(), Failure> {
-    let mut guard = c.disable().await.map_err(|e| ctx.err(e))?;
-    let result: Result<(), Stop> = async {
-        if !before.layout_known
-            && let Some(i) = plan
-                .users
-                .iter()
-                .position(|s| s.action != Action::Unchanged)
-            && let Some(first) = plan.users.get(i)
-        {
-            match guard.put_user(&first.user).await {
-                Ok(_) => mark(&mut applied.users, i),
-                Err(ClientError::Refused { .. }) => {
-                    *layout = match *layout {
-                        UserLayout::Extended72 => UserLayout::Compact28,
-                        UserLayout::Compact28 => UserLayout::Extended72,
-                    };
-                    *plan = backup::plan(b, *layout, ctx.enc, before.users, before.templates)
-                        .map_err(Stop::Plan)?;
-                    *applied = Applied::for_plan(plan);
-                }
-                Err(e) => return Err(Stop::Device(e)),
-            }
-        }
-        for (i, step) in plan.users.iter().enumerate() {
-            if step.action == Action::Unchanged || applied.user(i) {
-                continue;
-            }
-            guard.put_user(&step.user).await?;
-            mark(&mut applied.users, i);
-        }
-        for (i, step) in plan.templates.iter().enumerate() {
-            if step.action == Action::Unchanged {
-                continue;
-            }
-            guard.upload_template(&step.template).await?;
-            mark(&mut applied.templates, i);
-        }
-        guard.refresh_data().await?;
-        Ok(())
-    }
-    .await;
-    match result {
-        Ok(()) => guard.enable().await.map_err(|e| ctx.err(e)),
-        Err(Stop::Plan(f)) => Err(f),
-        Err(Stop::Device(e)) => {
-            // What was written is made effective when the device still
-            // listens (a refusal); the guard re-enables it on drop.
-            if matches!(e, ClientError::Refused { .. }) && applied.count() > 0 {
-                let _ = guard.refresh_data().await;
-            }
-            Err(ctx.err(e))
-        }
-    }
-}
-
-/// What the device held before the restore.
-struct Before<'a> {
-    users: &'a [zkproto::terminal::record::user::User],
-    templates: &'a [zkproto::terminal::record::template::Template],
-    /// Whether the device told its user record size (it had users).
-    layout_known: bool,
-}
-
-/// Why writing stopped.
-enum Stop {
-    /// The device refused, or the connection failed.
-    Device(ClientError),
-    /// The plan for the other record layout cannot be made.
-    Plan(Failure),
-}
-
-impl From<ClientError> for Stop {
-    fn from(e: ClientError) -> Stop {
-        Stop::Device(e)
-    }
-}
-
 /// `restore FILE [--dry-run]`: plans, writes, and reports every planned
 /// change as made or not made — also when the device refuses a write or
 /// the connection drops half way (the report is printed, then the error).
+/// The planning, the writing and the record-layout probe of an empty
+/// device are the library's (`Client::restore`); this prints.
 pub async fn restore(
     c: &mut Client,
     ctx: &Ctx,
     b: &backup::Loaded,
     dry_run: bool,
 ) -> Result<(), Failure> {
-    let current = c.users().await.map_err(|e| ctx.err(e))?;
-    let known = c.user_layout();
-    let current_templates = c.templates().await.map_err(|e| ctx.err(e))?;
-    let mut layout = known.unwrap_or(b.layout);
-    let mut plan = backup::plan(b, layout, ctx.enc, &current, &current_templates)?;
-    let mut applied = Applied::for_plan(&plan);
-    let mut failure = None;
-    if !dry_run && plan.has_changes() {
-        let wrote = apply(
-            c,
-            ctx,
-            b,
-            &Before {
-                users: &current,
-                templates: &current_templates,
-                layout_known: known.is_some(),
-            },
-            &mut plan,
-            &mut layout,
-            &mut applied,
-        )
-        .await;
-        if let Err(f) = wrote {
-            let total = plan
-                .users
-                .iter()
-                .filter(|s| s.action != Action::Unchanged)
-                .count()
-                + plan
-                    .templates
-                    .iter()
-                    .filter(|s| s.action != Action::Unchanged)
-                    .count();
-            let mut f = f;
+    let tables = Tables {
+        users: &b.users,
+        templates: &b.templates,
+        encoding: b.encoding,
+    };
+    let result = if dry_run {
+        c.plan_restore(tables, b.layout).await
+    } else {
+        c.restore(tables, b.layout).await
+    };
+    let (report, failure) = match result {
+        Ok(report) => (report, None),
+        Err(RestoreFailure::Plan(e)) => return Err(backup::not_restorable(&e)),
+        Err(RestoreFailure::Device(e)) => return Err(ctx.err(e)),
+        Err(RestoreFailure::Stopped { report, error }) => {
+            let mut f = match &error {
+                StopReason::Device(e) => ctx.err(e.clone()),
+                StopReason::Plan(e) => backup::not_restorable(e),
+                _ => Failure::network(error.to_string()),
+            };
             f.message = format!(
-                "restore stopped after {} of {total} change(s): {}",
-                applied.count(),
+                "restore stopped after {} of {} change(s): {}",
+                report.applied.count(),
+                report.changes(),
                 f.message
             );
-            failure = Some(f);
+            (*report, Some(f))
         }
-    }
-    let report = Report {
-        plan: &plan,
-        applied: &applied,
+        Err(e) => return Err(Failure::network(e.to_string())),
+    };
+    let layout = report.layout;
+    let known = report.layout_known;
+    let shown_report = Report {
+        plan: &report.plan,
+        applied: &report.applied,
         dry_run,
         failed: failure.is_some(),
         enc: ctx.enc,
     };
     if ctx.json {
-        let mut v = report.json();
+        let mut v = shown_report.json();
         if let Some(obj) = v.as_object_mut() {
             obj.insert("user_layout".into(), json!(backup::layout_name(layout)));
-            obj.insert("layout_known".into(), json!(known.is_some()));
+            obj.insert("layout_known".into(), json!(known));
             obj.insert("source_serial".into(), json!(b.serial));
             obj.insert(
                 "error".into(),
@@ -293,7 +156,7 @@ pub async fn restore(
         }
         ctx.print_json(&v);
     } else {
-        if known.is_none() {
+        if !known {
             println!(
                 "the device has no users yet: {}-byte user records {}",
                 layout.record_len(),
@@ -304,7 +167,7 @@ pub async fn restore(
                 }
             );
         }
-        print!("{}", report.text());
+        print!("{}", shown_report.text());
     }
     match failure {
         Some(f) => Err(f),
@@ -407,8 +270,8 @@ impl Report<'_> {
                     "unchanged": p.count_templates(Action::Unchanged),
                 },
                 "applied": {
-                    "users": self.applied.users.iter().filter(|a| **a).count(),
-                    "templates": self.applied.templates.iter().filter(|a| **a).count(),
+                    "users": self.applied.users_written(),
+                    "templates": self.applied.templates_written(),
                 },
             },
         })

@@ -28,6 +28,7 @@ mod error;
 mod events;
 mod info;
 mod options;
+mod restore;
 mod sync;
 mod templates;
 mod transport;
@@ -40,6 +41,7 @@ pub use error::Error;
 pub use events::{EventStream, SupervisedEvent, Supervisor, supervised_events};
 pub use info::DeviceInfo;
 pub use options::{Options, Transport};
+pub use restore::{Applied, RestoreFailure, RestoreReport, StopReason};
 pub use sync::{
     AttendanceBatch, AttendanceSync, ClearOutcome, LogChange, OnDiscontinuity, SyncOutcome,
 };
