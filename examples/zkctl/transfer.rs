@@ -8,52 +8,33 @@ use crate::fail::Failure;
 use crate::view::shown;
 use serde_json::{Value, json};
 use std::path::Path;
-use zkproto::terminal::client::{Applied, Client, RestoreFailure, StopReason};
+use zkproto::terminal::client::{
+    Applied, Client, Error as ClientError, RestoreFailure, StopReason,
+};
 use zkproto::terminal::record::user::UserLayout;
 use zkproto::terminal::restore::{Action, Plan, Tables};
 
 // ---------------------------------------------------------------- backup
-
-/// Compares what was read with the counts the device reports
-/// (`CMD_GET_FREE_SIZES`); a backup that misses users or templates must not
-/// look complete.
-fn check_counts(
-    users: usize,
-    templates: usize,
-    dev_users: i32,
-    dev_templates: i32,
-) -> Result<(), Failure> {
-    let mut wrong = Vec::new();
-    if i64::try_from(users).ok() != Some(i64::from(dev_users)) {
-        wrong.push(format!(
-            "{users} user(s) read but the device counts {dev_users}"
-        ));
-    }
-    if i64::try_from(templates).ok() != Some(i64::from(dev_templates)) {
-        wrong.push(format!(
-            "{templates} template(s) read but the device counts {dev_templates}"
-        ));
-    }
-    if wrong.is_empty() {
-        return Ok(());
-    }
-    Err(Failure::network(format!(
-        "the backup is incomplete and was not written: {}",
-        wrong.join("; ")
-    ))
-    .hint("was someone enrolling on the device meanwhile? try again; if it persists, the firmware's table and counts disagree"))
-}
 
 /// `backup FILE`: reads users and templates, checks them against the
 /// device's counts, and only then writes the file (atomically).
 pub async fn backup_cmd(c: &mut Client, ctx: &Ctx, file: &Path) -> Result<(), Failure> {
     let di = c.device_info().await.map_err(|e| ctx.err(e))?;
     let time = di.time;
-    let users = c.users().await.map_err(|e| ctx.err(e))?;
-    let layout = c.user_layout().unwrap_or(UserLayout::Extended72);
-    let templates = c.templates().await.map_err(|e| ctx.err(e))?;
-    let sizes = c.free_sizes().await.map_err(|e| ctx.err(e))?;
-    check_counts(users.len(), templates.len(), sizes.users, sizes.fingers)?;
+    let snap = c.snapshot().await.map_err(|e| match e {
+        ClientError::Incomplete { mismatches } => Failure::network(format!(
+            "the backup is incomplete and was not written: {}",
+            mismatches
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))
+        .hint("was someone enrolling on the device meanwhile? try again; if it persists, the firmware's table and counts disagree"),
+        e => ctx.err(e),
+    })?;
+    let (users, templates) = (snap.users, snap.templates);
+    let layout = snap.layout.unwrap_or(UserLayout::Extended72);
     let source = backup::DeviceSource {
         serial: di.serial_number.clone(),
         platform: di.platform.clone(),

@@ -110,6 +110,16 @@ pub enum Error {
         /// The uids carrying it.
         uids: Vec<u16>,
     },
+    /// The records read and the counts the device reports
+    /// (`CMD_GET_FREE_SIZES`) disagree, so the result would be partial and
+    /// none is returned ([`Client::snapshot`](super::Client::snapshot)).
+    /// Try again (someone may have been enrolling meanwhile); if it
+    /// persists, the firmware's table and counts disagree.
+    #[error("the read is incomplete: {}", join_mismatches(mismatches))]
+    Incomplete {
+        /// Each count that disagrees.
+        mismatches: Vec<super::restore::CountMismatch>,
+    },
     /// A table has no room for one more record: for users, every uid from
     /// [`FIRST_UID`](crate::terminal::restore::FIRST_UID) to
     /// [`LAST_UID`](crate::terminal::restore::LAST_UID) is taken. Nothing
@@ -232,6 +242,13 @@ pub enum Error {
         /// The UDP attempt's error.
         udp: Box<Error>,
     },
+}
+
+fn join_mismatches(m: &[super::restore::CountMismatch]) -> String {
+    m.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn result_code(code: u16) -> String {

@@ -41,7 +41,7 @@ pub use error::Error;
 pub use events::{EventStream, SupervisedEvent, Supervisor, supervised_events};
 pub use info::DeviceInfo;
 pub use options::{Options, Transport};
-pub use restore::{Applied, RestoreFailure, RestoreReport, StopReason};
+pub use restore::{Applied, CountMismatch, RestoreFailure, RestoreReport, Snapshot, StopReason};
 pub use sync::{
     AttendanceBatch, AttendanceSync, ClearOutcome, LogChange, OnDiscontinuity, SyncOutcome,
 };

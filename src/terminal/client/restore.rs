@@ -1,4 +1,5 @@
-//! Restoring a backup of users and templates onto a terminal: planned
+//! Backing up the users and templates of a terminal ([`Client::snapshot`],
+//! checked against the device's own counts) and restoring them: planned
 //! against what the device holds ([`crate::terminal::restore::plan`]),
 //! written with the device disabled, and reported step by step — also when
 //! writing stops half way. Nothing is lost silently: the device is enabled
@@ -140,6 +141,61 @@ pub enum StopReason {
     Plan(PlanError),
 }
 
+/// The users and templates of a terminal, read for a backup and checked
+/// against the counts the device reports (`CMD_GET_FREE_SIZES`).
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    /// The users.
+    pub users: Vec<User>,
+    /// The fingerprint templates.
+    pub templates: Vec<Template>,
+    /// The user record layout (`None` when the device has no users).
+    pub layout: Option<UserLayout>,
+}
+
+/// A count that disagrees between what was read and what the device
+/// reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CountMismatch {
+    /// `"user"` or `"template"`.
+    pub table: &'static str,
+    /// Records read.
+    pub read: usize,
+    /// Records the device counts.
+    pub device_count: i32,
+}
+
+impl std::fmt::Display for CountMismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}(s) read but the device counts {}",
+            self.read, self.table, self.device_count
+        )
+    }
+}
+
+/// The counts that disagree (none when both agree).
+fn count_mismatches(
+    users: usize,
+    templates: usize,
+    dev_users: i32,
+    dev_templates: i32,
+) -> Vec<CountMismatch> {
+    [
+        ("user", users, dev_users),
+        ("template", templates, dev_templates),
+    ]
+    .into_iter()
+    .filter(|&(_, read, dev)| i64::try_from(read).ok() != Some(i64::from(dev)))
+    .map(|(table, read, device_count)| CountMismatch {
+        table,
+        read,
+        device_count,
+    })
+    .collect()
+}
+
 /// What the device held before the restore.
 struct Before {
     users: Vec<User>,
@@ -148,6 +204,33 @@ struct Before {
 }
 
 impl Client {
+    /// Reads every user and template for a backup, then the device's
+    /// counts: a snapshot that misses records (someone enrolled meanwhile,
+    /// or the firmware's table and counts disagree) is
+    /// [`Error::Incomplete`], never a silently partial backup.
+    ///
+    /// ```no_run
+    /// # async fn run(dev: &mut zkproto::terminal::client::Client) -> Result<(), zkproto::terminal::client::Error> {
+    /// let snap = dev.snapshot().await?;
+    /// println!("{} users, {} templates", snap.users.len(), snap.templates.len());
+    /// # Ok(()) }
+    /// ```
+    pub async fn snapshot(&mut self) -> Result<Snapshot, Error> {
+        let users = self.users().await?;
+        let layout = self.user_layout();
+        let templates = self.templates().await?;
+        let sizes = self.free_sizes().await?;
+        let mismatches = count_mismatches(users.len(), templates.len(), sizes.users, sizes.fingers);
+        if !mismatches.is_empty() {
+            return Err(Error::Incomplete { mismatches });
+        }
+        Ok(Snapshot {
+            users,
+            templates,
+            layout,
+        })
+    }
+
     async fn before_restore(&mut self) -> Result<Before, RestoreFailure> {
         let users = self.users().await.map_err(RestoreFailure::Device)?;
         let known = self.user_layout();
@@ -328,5 +411,31 @@ impl Client {
                 Err(e)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_that_disagree_are_named() {
+        assert!(count_mismatches(3, 5, 3, 5).is_empty());
+        let m = count_mismatches(3, 5, 4, 5);
+        assert_eq!(
+            m,
+            [CountMismatch {
+                table: "user",
+                read: 3,
+                device_count: 4
+            }]
+        );
+        assert_eq!(m[0].to_string(), "3 user(s) read but the device counts 4");
+        let m = count_mismatches(0, 2, -1, 0);
+        assert_eq!(m.len(), 2);
+        assert_eq!(
+            m[1].to_string(),
+            "2 template(s) read but the device counts 0"
+        );
     }
 }
