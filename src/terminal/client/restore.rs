@@ -57,11 +57,7 @@ impl Applied {
 
     /// How many steps were written.
     pub fn count(&self) -> usize {
-        self.users
-            .iter()
-            .chain(&self.templates)
-            .filter(|a| **a)
-            .count()
+        self.users_written() + self.templates_written()
     }
 
     fn mark_user(&mut self, i: usize) {
@@ -242,6 +238,27 @@ impl Client {
         })
     }
 
+    /// Reads the device and plans `backup` against it: nothing written
+    /// yet. `backup_layout` stands in for a device without users.
+    async fn first_plan(
+        &mut self,
+        backup: Tables<'_>,
+        backup_layout: UserLayout,
+    ) -> Result<(Before, RestoreReport), RestoreFailure> {
+        let before = self.before_restore().await?;
+        let layout = before.known.unwrap_or(backup_layout);
+        let plan = self
+            .plan_against(backup, &before, layout)
+            .map_err(RestoreFailure::Plan)?;
+        let report = RestoreReport {
+            applied: Applied::for_plan(&plan),
+            plan,
+            layout,
+            layout_known: before.known.is_some(),
+        };
+        Ok((before, report))
+    }
+
     fn plan_against(
         &self,
         backup: Tables<'_>,
@@ -274,17 +291,8 @@ impl Client {
         backup: Tables<'_>,
         backup_layout: UserLayout,
     ) -> Result<RestoreReport, RestoreFailure> {
-        let before = self.before_restore().await?;
-        let layout = before.known.unwrap_or(backup_layout);
-        let plan = self
-            .plan_against(backup, &before, layout)
-            .map_err(RestoreFailure::Plan)?;
-        Ok(RestoreReport {
-            applied: Applied::for_plan(&plan),
-            plan,
-            layout,
-            layout_known: before.known.is_some(),
-        })
+        let (_, report) = self.first_plan(backup, backup_layout).await?;
+        Ok(report)
     }
 
     /// Restores `backup`: plans as [`plan_restore`](Client::plan_restore)
@@ -316,17 +324,7 @@ impl Client {
         backup: Tables<'_>,
         backup_layout: UserLayout,
     ) -> Result<RestoreReport, RestoreFailure> {
-        let before = self.before_restore().await?;
-        let layout = before.known.unwrap_or(backup_layout);
-        let plan = self
-            .plan_against(backup, &before, layout)
-            .map_err(RestoreFailure::Plan)?;
-        let mut report = RestoreReport {
-            applied: Applied::for_plan(&plan),
-            plan,
-            layout,
-            layout_known: before.known.is_some(),
-        };
+        let (before, mut report) = self.first_plan(backup, backup_layout).await?;
         if !report.plan.has_changes() {
             return Ok(report);
         }
